@@ -11,16 +11,167 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
-from maild.errors import SourceError
-from maild.parsers import parse_message
+from maild.archive import RawStore
+from maild.config import Config, load_config
+from maild.errors import ConfigError, MaildError, SourceError
 from maild.sources.files import iter_path
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+INGEST_BATCH = 100
+
+
+class Context:
+    """What the click root hands to commands: the config, loaded on first use."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self.config_path)
+            except ConfigError as exc:
+                click.echo(f"maild: invalid config: {exc}", err=True)
+                sys.exit(EXIT_USAGE)
+        return self._config
+
+
+def fail(message: str) -> None:
+    click.echo(f"maild: {message}", err=True)
+    sys.exit(EXIT_FAILURE)
 
 
 @click.group()
 @click.version_option(package_name="maild")
-def main() -> None:
+@click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="MAILD_CONFIG",
+              help="TOML config file (env MAILD_CONFIG); default: embedded SQLite under var/.")
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
     """maild: watch platform mailboxes, archive, parse, triage, route and reply."""
+    ctx.obj = Context(config_path)
+
+
+def _sessions(config: Config) -> sessionmaker[Session]:
+    from maild.db import make_engine, session_factory
+
+    return session_factory(make_engine(config.database))
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@click.pass_obj
+def db_upgrade(obj: Context, revision: str) -> None:
+    """Create or upgrade the schema (alembic) of the configured database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from maild.db import upgrade
+
+    try:
+        upgrade(obj.config.database, revision)
+    except (SQLAlchemyError, MaildError) as exc:
+        fail(f"db upgrade failed: {exc}")
+    click.echo(f"database at revision {revision}")
+
+
+@main.group()
+def archive() -> None:
+    """Archive commands."""
+
+
+@archive.command("verify")
+@click.pass_obj
+def archive_verify(obj: Context) -> None:
+    """Check every archive file against its SHA-256 and the audit hash chain."""
+    from maild.integrity import verify_archive
+
+    problems = 0
+    with _sessions(obj.config)() as session:
+        for line in verify_archive(session, RawStore(obj.config.archive_dir)):
+            problems += 1
+            click.echo(line)
+    if problems:
+        fail(f"archive verify found {problems} problem(s)")
+    click.echo("archive verify: ok")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
+    """Archive .eml files, directories, mbox files or Maildirs (backfills, the demo)."""
+    from maild.ingest import Incoming, Ingestor
+
+    ingestor = Ingestor(RawStore(obj.config.archive_dir), _sessions(obj.config), actor="cli")
+    new = duplicates = unreadable = 0
+    for path in paths:
+        batch: list[Incoming] = []
+        try:
+            for message in iter_path(path):
+                batch.append(Incoming(raw=message.raw, origin=f"file:{message.source}"))
+                if len(batch) >= INGEST_BATCH:
+                    result = ingestor.ingest(batch)
+                    new, duplicates, batch = new + result.new, duplicates + result.duplicates, []
+        except SourceError as exc:
+            unreadable += 1
+            click.echo(f"maild ingest: {exc}", err=True)
+        if batch:
+            result = ingestor.ingest(batch)
+            new, duplicates = new + result.new, duplicates + result.duplicates
+    click.echo(f"archived {new} new message(s), {duplicates} already archived")
+    if unreadable:
+        sys.exit(EXIT_FAILURE)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Sync every source once, finish pending work, exit.")
+@click.pass_obj
+def run(obj: Context, once: bool) -> None:
+    """Run the daemon: watch every configured source until SIGTERM/SIGINT."""
+    from maild.daemon import Daemon, run_once
+    from maild.db import upgrade
+    from maild.logs import setup_logging
+
+    config = obj.config
+    setup_logging(config.log_format, config.log_level)
+    upgrade(config.database)
+    if once:
+        failures = run_once(config)
+        sys.exit(EXIT_FAILURE if failures else 0)
+    daemon = Daemon(config)
+    daemon.install_signals()
+    daemon.run()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.pass_obj
+def status(obj: Context, as_json: bool) -> None:
+    """Per mailbox: last sync, last UID, messages archived, lag, last error."""
+    from maild.status import mailbox_status
+
+    with _sessions(obj.config)() as session:
+        rows = mailbox_status(session)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no mailboxes yet")
+    for row in rows:
+        sync = row.last_sync.strftime("%Y-%m-%d %H:%M:%S") if row.last_sync else "never"
+        lag = "?" if row.lag_messages is None else str(row.lag_messages)
+        error = f", ERROR {row.last_error}" if row.last_error else ""
+        click.echo(f"{row.mailbox}: last sync {sync}, last uid {row.last_uid}, "
+                   f"{row.archived} archived, lag {lag} msg{error}")
 
 
 @main.command()
@@ -28,6 +179,8 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per message (JSONL).")
 def parse(paths: tuple[Path, ...], as_json: bool) -> None:
     """Parse .eml files, directories, mbox files or Maildirs; needs no config and no database."""
+    from maild.parsers import parse_message
+
     unreadable = 0
     for path in paths:
         try:

@@ -1,0 +1,114 @@
+"""The first stage of every message: bytes durably archived, then one transaction that adds the
+message rows, their audit events and the advanced fetch checkpoint together.
+
+Because the archive files are fsynced before that transaction and the checkpoint moves inside
+it, a crash at any point either leaves the checkpoint behind (the messages are fetched again and
+deduplicated by content) or has everything committed: nothing is lost and nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.archive import RawStore, Stored
+from maild.audit import AuditLog
+from maild.models import Mailbox, Message
+
+_HEADER_LIMIT = 256 * 1024
+_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.M)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One message as a source hands it over."""
+
+    raw: bytes
+    origin: str
+    uid: int | None = None
+    internal_date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a source stands after a batch: the mailbox row and the highest UID now safe."""
+
+    mailbox_id: int
+    uidvalidity: int | None
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    new: int
+    duplicates: int
+
+
+def header_message_id(raw: bytes) -> str | None:
+    """The Message-ID header, read leniently from the raw header block (any bytes accepted)."""
+    head = raw[:_HEADER_LIMIT]
+    end = re.search(rb"\r?\n\r?\n", head)
+    match = _MESSAGE_ID.search(head[: end.start()] if end else head)
+    if not match:
+        return None
+    value = re.sub(rb"\s+", b" ", match.group(1)).strip()
+    return value.decode("utf-8", "replace")[:998] or None
+
+
+class Ingestor:
+    """Archives batches of messages and commits them with their source's checkpoint."""
+
+    def __init__(self, store: RawStore, sessions: sessionmaker[Session], actor: str) -> None:
+        self.store = store
+        self.sessions = sessions
+        self.actor = actor
+
+    def ingest(self, items: Sequence[Incoming], checkpoint: Checkpoint | None = None,
+               mailbox_id: int | None = None) -> BatchResult:
+        """Archive ``items`` durably, then commit their rows and ``checkpoint`` atomically.
+
+        A concurrent writer inserting the same content first is not an error: the transaction
+        is retried once and that message then counts as a duplicate.
+        """
+        stored = self.store.put_many(item.raw for item in items)
+        for attempt in (1, 2):
+            try:
+                return self._commit(items, stored, checkpoint, mailbox_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _commit(self, items: Sequence[Incoming], stored: Sequence[Stored],
+                checkpoint: Checkpoint | None, mailbox_id: int | None) -> BatchResult:
+        now = datetime.now(UTC)
+        shas = [s.sha256 for s in stored]
+        new = duplicates = 0
+        with self.sessions.begin() as session:
+            known = set(session.scalars(select(Message.sha256).where(Message.sha256.in_(shas))))
+            audit = AuditLog(session)
+            for item, sha in zip(items, shas, strict=True):
+                if sha in known:
+                    duplicates += 1
+                    continue
+                known.add(sha)
+                session.add(Message(
+                    sha256=sha, size=len(item.raw), message_id=header_message_id(item.raw),
+                    mailbox_id=checkpoint.mailbox_id if checkpoint else mailbox_id,
+                    uidvalidity=checkpoint.uidvalidity if checkpoint else None,
+                    uid=item.uid, origin=item.origin[:1000], internal_date=item.internal_date,
+                    received_at=now, stage="archived", direction="in",
+                ))
+                audit.record(self.actor, "archived", sha, origin=item.origin, size=len(item.raw))
+                new += 1
+            if checkpoint is not None:
+                mailbox = session.get_one(Mailbox, checkpoint.mailbox_id)
+                mailbox.last_uid = max(mailbox.last_uid, checkpoint.last_uid)
+                mailbox.last_sync = now
+        return BatchResult(new=new, duplicates=duplicates)

@@ -1,0 +1,67 @@
+"""Mailbox rows: the per-folder checkpoint and health that ``maild status`` reports.
+
+Sources call these between batches; each call is its own short transaction so a failing
+mailbox records its error without touching anyone else's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.audit import AuditLog
+from maild.models import Mailbox
+
+
+def get_or_create(sessions: sessionmaker[Session], source: str, folder: str) -> Mailbox:
+    """The row for (source, folder), created on first sight; safe against a concurrent create."""
+    query = select(Mailbox).where(Mailbox.source == source, Mailbox.folder == folder)
+    with sessions() as session:
+        row = session.scalars(query).first()
+        if row is not None:
+            return row
+        session.add(Mailbox(source=source, folder=folder, last_uid=0))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+        return session.scalars(query).one()
+
+
+def record_error(sessions: sessionmaker[Session], mailbox_id: int, error: str) -> None:
+    with sessions.begin() as session:
+        row = session.get_one(Mailbox, mailbox_id)
+        row.last_error = error[:2000]
+        row.last_error_at = datetime.now(UTC)
+
+
+def record_sync(sessions: sessionmaker[Session], mailbox_id: int,
+                uidnext: int | None = None) -> None:
+    """A sync finished cleanly: stamp it, remember how far the server is, clear the error."""
+    with sessions.begin() as session:
+        row = session.get_one(Mailbox, mailbox_id)
+        row.last_sync = datetime.now(UTC)
+        row.last_error = None
+        if uidnext is not None:
+            row.server_uidnext = uidnext
+
+
+def adopt_uidvalidity(sessions: sessionmaker[Session], mailbox_id: int, uidvalidity: int,
+                      actor: str) -> Mailbox:
+    """Record the folder's UIDVALIDITY; when it changed, restart the checkpoint from zero.
+
+    RFC 3501 §2.3.1.1: a new UIDVALIDITY means old UIDs mean nothing any more. Everything is
+    fetched again and content dedup (sha256) keeps what was already archived from repeating.
+    """
+    with sessions.begin() as session:
+        row = session.get_one(Mailbox, mailbox_id)
+        if row.uidvalidity is not None and row.uidvalidity != uidvalidity:
+            AuditLog(session).record(actor, "uidvalidity_changed", row.label,
+                                     old=row.uidvalidity, new=uidvalidity,
+                                     old_last_uid=row.last_uid)
+            row.last_uid = 0
+        row.uidvalidity = uidvalidity
+        return row

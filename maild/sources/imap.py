@@ -1,0 +1,266 @@
+"""IMAP source: one worker per watched folder, fetching above the checkpoint, then IDLE.
+
+The loop per folder (RFC 3501, IDLE RFC 2177):
+  connect -> SELECT (EXAMINE for ``keep``) -> adopt UIDVALIDITY -> fetch UIDs above the
+  checkpoint in batches with ``BODY.PEEK[]`` -> archive + commit rows and checkpoint together ->
+  only then flag or move on the server -> IDLE (re-issued before 29 minutes) or NOOP polling ->
+  on new mail, sync again.
+Any network or protocol error closes the connection, is recorded on the mailbox row and is
+retried with exponential backoff and full jitter; one folder's failure never stops another's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from maild.config import ImapAccount
+from maild.ingest import Checkpoint, Incoming, Ingestor
+from maild.sources import checkpoints
+
+log = logging.getLogger("maild.imap")
+
+NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imaplib.IMAP4.error, IMAPClientError,
+                  EOFError)
+FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
+
+
+def connect(account: ImapAccount) -> IMAPClient:
+    """Open and authenticate a connection. The secret is read now and never kept or logged."""
+    client = IMAPClient(account.host, port=account.port, ssl=account.tls == "implicit",
+                        timeout=account.connect_timeout)
+    try:
+        if account.tls == "starttls":
+            client.starttls(ssl.create_default_context())
+        if account.oauth2_token is not None:
+            client.oauth2_login(account.username, account.oauth2_token.reveal())
+        else:
+            assert account.password is not None
+            client.login(account.username, account.password.reveal())
+    except BaseException:
+        _close(client)
+        raise
+    return client
+
+
+def _close(client: IMAPClient) -> None:
+    """Log out politely; a dead socket is simply dropped."""
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - the connection is being discarded either way
+        with contextlib.suppress(Exception):
+            client.shutdown()
+
+
+def batches(sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterator[list[int]]:
+    """Group UIDs in ascending order so each FETCH stays under a count and a byte budget.
+
+    A single message bigger than the budget gets a batch of its own, so memory stays bounded by
+    the largest message rather than by the mailbox.
+    """
+    batch: list[int] = []
+    total = 0
+    for uid in sorted(sizes):
+        size = sizes[uid]
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def backoff_delay(attempt: int, low: float, high: float) -> float:
+    """Exponential backoff with full jitter: a random wait in [low, min(high, low * 2**n)]."""
+    ceiling = min(high, low * (2 ** min(attempt, 30)))
+    return random.uniform(low, max(low, ceiling))
+
+
+class FolderWorker:
+    """Keeps one IMAP folder archived. ``run`` loops until ``stop`` is set."""
+
+    def __init__(self, account: ImapAccount, folder: str, ingestor: Ingestor,
+                 stop: threading.Event) -> None:
+        self.account = account
+        self.folder = folder
+        self.ingestor = ingestor
+        self.sessions = ingestor.sessions
+        self.stop = stop
+        self.label = f"{account.name}/{folder}"
+        self.mailbox_id = checkpoints.get_or_create(self.sessions, account.name, folder).id
+        self.client: IMAPClient | None = None
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Sync, wait for news, sync again; reconnect with backoff after any failure."""
+        attempt = 0
+        while not self.stop.is_set():
+            try:
+                if self.client is None:
+                    self.client = connect(self.account)
+                    self._select()
+                    log.info("connected mailbox=%s", self.label)
+                self.sync()
+                attempt = 0
+                self.wait_for_news()
+            except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row, then retried
+                self._fail(exc)
+                attempt += 1
+                delay = backoff_delay(attempt, self.account.reconnect_min_seconds,
+                                      self.account.reconnect_max_seconds)
+                log.warning("reconnecting mailbox=%s in=%.1fs attempt=%d", self.label, delay,
+                            attempt)
+                self.stop.wait(delay)
+        self.disconnect()
+
+    def run_once(self) -> int:
+        """One full sync and log out (``maild run --once``). Returns messages newly archived."""
+        try:
+            self.client = connect(self.account)
+            self._select()
+            return self.sync()
+        except Exception as exc:
+            self._fail(exc)
+            raise
+        finally:
+            self.disconnect()
+
+    def disconnect(self) -> None:
+        if self.client is not None:
+            _close(self.client)
+            self.client = None
+
+    def _fail(self, exc: BaseException) -> None:
+        text = f"{type(exc).__name__}: {exc}"
+        log.error("mailbox error mailbox=%s error=%s", self.label, text)
+        checkpoints.record_error(self.sessions, self.mailbox_id, text)
+        self.disconnect()
+
+    # --- protocol steps -------------------------------------------------------------------
+
+    def _select(self) -> None:
+        assert self.client is not None
+        if self.account.after_archive == "move":
+            assert self.account.move_to is not None
+            if not self.client.folder_exists(self.account.move_to):
+                self.client.create_folder(self.account.move_to)
+        readonly = self.account.after_archive == "keep"
+        status = self.client.select_folder(self.folder, readonly=readonly)
+        uidvalidity = int(status[b"UIDVALIDITY"])
+        row = checkpoints.adopt_uidvalidity(self.sessions, self.mailbox_id, uidvalidity,
+                                            actor=f"imap:{self.label}")
+        self.uidvalidity = uidvalidity
+        self.last_uid = row.last_uid
+        self.server_uidnext = int(status.get(b"UIDNEXT", 0))
+
+    def sync(self) -> int:
+        """Fetch everything above the checkpoint; returns how many messages were new."""
+        assert self.client is not None
+        client = self.client
+        sizes_response = client.fetch(f"{self.last_uid + 1}:*", [b"RFC822.SIZE"])
+        sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in sizes_response.items()
+                 if uid > self.last_uid}
+        new = 0
+        for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
+            if self.stop.is_set():
+                break  # the batch in hand was committed; the rest waits for the next run
+            response = client.fetch(uids, FETCH_ITEMS)
+            items = [self._incoming(uid, response[uid]) for uid in uids if uid in response]
+            result = self.ingestor.ingest(
+                items, Checkpoint(self.mailbox_id, self.uidvalidity, max(uids)))
+            self.last_uid = max(uids)
+            new += result.new
+            log.info("archived mailbox=%s new=%d duplicates=%d last_uid=%d", self.label,
+                     result.new, result.duplicates, self.last_uid)
+            self._after_archive(uids)
+        self._heal_after_archive()
+        checkpoints.record_sync(self.sessions, self.mailbox_id,
+                                max(self.server_uidnext, self.last_uid + 1))
+        return new
+
+    def _incoming(self, uid: int, data: dict[bytes, object]) -> Incoming:
+        raw = data.get(b"BODY[]") or b""
+        assert isinstance(raw, bytes)
+        internal = data.get(b"INTERNALDATE")
+        internal_date = internal if isinstance(internal, datetime) else None
+        if internal_date is not None and internal_date.tzinfo is None:
+            internal_date = internal_date.replace(tzinfo=UTC)
+        return Incoming(raw=raw, uid=uid, internal_date=internal_date,
+                        origin=f"imap:{self.label};uidvalidity={self.uidvalidity};uid={uid}")
+
+    def _after_archive(self, uids: list[int]) -> None:
+        """Touch the server only after the rows committed (flag or move; ``keep`` does nothing)."""
+        assert self.client is not None
+        if self.account.after_archive == "flag":
+            self.client.add_flags(uids, [self.account.flag_keyword.encode()], silent=True)
+        elif self.account.after_archive == "move":
+            assert self.account.move_to is not None
+            self._move(uids, self.account.move_to)
+
+    def _move(self, uids: list[int], target: str) -> None:
+        assert self.client is not None
+        if self.client.has_capability("MOVE"):
+            self.client.move(uids, target)
+        else:
+            self.client.copy(uids, target)
+            self.client.delete_messages(uids, silent=True)
+            if self.client.has_capability("UIDPLUS"):
+                self.client.uid_expunge(uids)
+            else:
+                self.client.expunge()
+
+    def _heal_after_archive(self) -> None:
+        """Redo a flag or move that a crash cut off after its commit.
+
+        Messages at or below the checkpoint are archived by definition, so any still unflagged
+        (``flag``) or still present (``move``) are finished now.
+        """
+        assert self.client is not None
+        if self.account.after_archive == "keep" or self.last_uid == 0:
+            return
+        criteria: list[object] = ["UID", f"1:{self.last_uid}"]
+        if self.account.after_archive == "flag":
+            criteria += ["UNKEYWORD", self.account.flag_keyword]
+        pending = [uid for uid in self.client.search(criteria) if uid <= self.last_uid]
+        if pending:
+            log.info("finishing %s for %d archived messages mailbox=%s",
+                     self.account.after_archive, len(pending), self.label)
+            self._after_archive(pending)
+
+    def wait_for_news(self) -> None:
+        """Block until the server reports new mail, the IDLE renewal is due, or we stop.
+
+        RFC 2177: servers may drop an IDLE after 30 minutes, so it is re-issued earlier
+        (``idle_renew_seconds``). Without IDLE, NOOP every ``poll_seconds``.
+        """
+        assert self.client is not None
+        client = self.client
+        if not client.has_capability("IDLE"):
+            self.stop.wait(self.account.poll_seconds)
+            if not self.stop.is_set():
+                client.noop()
+            return
+        client.idle()
+        started = time.monotonic()
+        try:
+            while not self.stop.is_set():
+                responses = client.idle_check(timeout=1)
+                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    return
+                if time.monotonic() - started >= self.account.idle_renew_seconds:
+                    return
+        finally:
+            client.idle_done()
