@@ -15,6 +15,7 @@ import contextlib
 import imaplib
 import logging
 import random
+import select
 import socket
 import ssl
 import threading
@@ -33,6 +34,7 @@ log = logging.getLogger("maild.imap")
 
 NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imaplib.IMAP4.error, IMAPClientError,
                   EOFError)
+SIZE_CHUNK = 1000  # UIDs per size FETCH, keeping command lines short
 FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 
 
@@ -61,6 +63,21 @@ def _close(client: IMAPClient) -> None:
     except Exception:  # noqa: BLE001 - the connection is being discarded either way
         with contextlib.suppress(Exception):
             client.shutdown()
+
+
+def peer_closed(client: IMAPClient) -> bool:
+    """True when the server has closed the socket.
+
+    imapclient's ``idle_check`` swallows EOF and returns no responses, so a dead server would
+    look like a quiet one until the IDLE renewal. A zero-timeout select plus a peek at the raw
+    socket (below TLS, which cannot peek) tells EOF from silence.
+    """
+    sock = client.socket()
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and socket.socket.recv(sock, 1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):
+        return True
 
 
 def batches(sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterator[list[int]]:
@@ -170,9 +187,14 @@ class FolderWorker:
         """Fetch everything above the checkpoint; returns how many messages were new."""
         assert self.client is not None
         client = self.client
-        sizes_response = client.fetch(f"{self.last_uid + 1}:*", [b"RFC822.SIZE"])
-        sizes = {uid: int(data.get(b"RFC822.SIZE", 0)) for uid, data in sizes_response.items()
-                 if uid > self.last_uid}
+        # "n:*" always matches the highest UID, even below n (RFC 3501 §6.4.8): filter it out.
+        pending = sorted(u for u in client.search(["UID", f"{self.last_uid + 1}:*"])
+                         if u > self.last_uid)
+        sizes: dict[int, int] = {}
+        for start in range(0, len(pending), SIZE_CHUNK):
+            response = client.fetch(pending[start:start + SIZE_CHUNK], [b"RFC822.SIZE"])
+            sizes.update((uid, int(data.get(b"RFC822.SIZE", 0)))
+                         for uid, data in response.items())
         new = 0
         for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
             if self.stop.is_set():
@@ -260,6 +282,8 @@ class FolderWorker:
                 responses = client.idle_check(timeout=1)
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     return
+                if not responses and peer_closed(client):
+                    raise ConnectionResetError("server closed the connection during IDLE")
                 if time.monotonic() - started >= self.account.idle_renew_seconds:
                     return
         finally:
