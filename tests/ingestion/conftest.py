@@ -46,8 +46,8 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 IMAP_PASSWORD_ENV = "MAILD_TEST_IMAP_PASSWORD"
 
 
-def imap_table(server: DovecotServer, *, name: str = "platform", folders: tuple[str, ...] = ("INBOX",),
-               extra: str = "") -> str:
+def imap_table(server: DovecotServer, *, name: str = "platform",
+               folders: tuple[str, ...] = ("INBOX",), extra: str = "") -> str:
     """A ``[[imap]]`` table for a test Dovecot; the password comes from IMAP_PASSWORD_ENV."""
     folder_list = ", ".join(f'"{f}"' for f in folders)
     return (f'[[imap]]\nname = "{name}"\nhost = "127.0.0.1"\nport = {server.port}\n'

@@ -1,0 +1,164 @@
+"""The real ``maild run`` process: crash safety, signals, reloads, isolation of failures.
+
+These start the daemon as users do (``python maild.py run``) against a real Dovecot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.db import make_engine, session_factory, upgrade
+from maild.models import AuditEvent, Message
+from tests.support import DovecotServer, run_maild
+
+from .conftest import IMAP_PASSWORD_ENV, imap_table, notice
+
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
+
+
+def sessions_for(config: Path) -> sessionmaker[Session]:
+    url = next(line.split('"')[1] for line in config.read_text().splitlines()
+               if line.startswith("database"))
+    upgrade(url)
+    return session_factory(make_engine(url))
+
+
+def archived(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(Message.sha256)))
+
+
+def output_of(proc: subprocess.Popen[bytes]) -> str:
+    assert proc.stdout is not None
+    return proc.stdout.read().decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_backfill_then_restart_archives_each_message_once(
+        dovecot: DovecotServer, write_config: Callable[..., Path],
+        maild_process: Spawn) -> None:
+    """GIVEN 2,000 messages WHEN the daemon is killed -9 mid-backfill and run again
+    THEN every message is archived exactly once: same count, same SHA-256 set."""
+    raws = [notice(i, size=1500 + (i * 37) % 4000) for i in range(2000)]
+    dovecot.append_many(raws)
+    config = write_config(imap_table(dovecot, extra="batch_size = 25"))
+    sessions = sessions_for(config)
+    env = {IMAP_PASSWORD_ENV: dovecot.password}
+    proc = maild_process(["--config", config, "run"], env, stdout=subprocess.DEVNULL)
+    assert wait_until(lambda: len(archived(sessions)) >= 300, 60), "backfill did not start"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    partial = len(archived(sessions))
+    assert 300 <= partial < 2000, f"kill came too late to prove anything ({partial})"
+
+    done = run_maild(["--config", config, "run", "--once"], env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    hashes = archived(sessions)
+    assert len(hashes) == 2000
+    assert set(hashes) == {hashlib.sha256(r).hexdigest() for r in raws}
+    with sessions() as session:
+        events = session.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "archived"))
+    assert events == 2000
+    assert run_maild(["--config", config, "archive", "verify"]).returncode == 0
+
+
+def test_sigterm_exits_cleanly_and_logs_never_show_the_password(
+        dovecot: DovecotServer, write_config: Callable[..., Path],
+        maild_process: Spawn) -> None:
+    """GIVEN a running daemon WHEN SIGTERM arrives THEN it logs out and exits 0, and no log
+    line contains the mailbox password."""
+    dovecot.append(notice(1))
+    config = write_config(imap_table(dovecot))
+    sessions = sessions_for(config)
+    proc = maild_process(["--config", config, "run"], {IMAP_PASSWORD_ENV: dovecot.password})
+    assert wait_until(lambda: len(archived(sessions)) == 1, 20)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    log = output_of(proc)
+    assert "signal=SIGTERM stopping" in log and "stopped" in log
+    assert dovecot.password not in log
+
+
+def test_one_failing_mailbox_does_not_stop_another(
+        dovecot: DovecotServer, write_config: Callable[..., Path],
+        maild_process: Spawn) -> None:
+    """GIVEN two accounts, one with a wrong password WHEN the daemon runs
+    THEN the good one archives its mail and status shows the bad one's error."""
+    dovecot.append(notice(1))
+    good = imap_table(dovecot, name="good")
+    bad = imap_table(dovecot, name="bad").replace(IMAP_PASSWORD_ENV, "MAILD_TEST_WRONG_PW")
+    config = write_config(good + bad)
+    sessions = sessions_for(config)
+    env = {IMAP_PASSWORD_ENV: dovecot.password, "MAILD_TEST_WRONG_PW": "wrong-password"}
+    maild_process(["--config", config, "run"], env, stdout=subprocess.DEVNULL)
+    assert wait_until(lambda: len(archived(sessions)) == 1, 20)
+
+    def bad_error() -> bool:
+        status = run_maild(["--config", config, "status", "--json"])
+        rows = {row["mailbox"]: row for row in json.loads(status.stdout)}
+        return bool(rows.get("bad/INBOX", {}).get("last_error"))
+
+    assert wait_until(bad_error, 20, interval=0.5)
+    rows = {r["mailbox"]: r for r in json.loads(
+        run_maild(["--config", config, "status", "--json"]).stdout)}
+    assert rows["good/INBOX"]["archived"] == 1 and rows["good/INBOX"]["last_error"] is None
+    assert rows["good/INBOX"]["last_uid"] == 1
+    assert "wrong-password" not in json.dumps(rows)
+
+
+def test_invalid_reload_keeps_running_config_and_valid_reload_applies(
+        dovecot: DovecotServer, write_config: Callable[..., Path],
+        maild_process: Spawn) -> None:
+    """GIVEN a running daemon WHEN its config file becomes invalid THEN it logs the error and
+    keeps archiving; WHEN a valid config adds a folder THEN that folder is archived too."""
+    dovecot.create_folder("Walmart")
+    config = write_config(imap_table(dovecot))
+    sessions = sessions_for(config)
+    good_text = config.read_text()
+    proc = maild_process(["--config", config, "run"], {IMAP_PASSWORD_ENV: dovecot.password})
+    dovecot.append(notice(1))
+    assert wait_until(lambda: len(archived(sessions)) == 1, 20)
+
+    config.write_text(good_text + "\n[[imap]]\nname = 1\n")
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(2.5)
+    dovecot.append(notice(2))
+    assert wait_until(lambda: len(archived(sessions)) == 2, 10), "old config stopped working"
+
+    config.write_text(good_text.replace('folders = ["INBOX"]', 'folders = ["INBOX", "Walmart"]'))
+    dovecot.append(notice(3), folder="Walmart")
+    assert wait_until(lambda: len(archived(sessions)) == 3, 20), "new folder not watched"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    log = output_of(proc)
+    assert "config reload rejected" in log and "imap[1].name" in log
+    assert "config reloaded" in log
+
+
+def test_invalid_config_exits_2_with_file_and_key(write_config: Callable[..., Path]) -> None:
+    """GIVEN a config with a bad value WHEN any command runs THEN exit 2 and one clear line."""
+    config = write_config('[[imap]]\nname = "x"\nhost = "127.0.0.1"\ntls = "bogus"\n')
+    result = run_maild(["--config", config, "status"])
+    assert result.returncode == 2
+    assert f"{config}: imap[0].tls: must be one of" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
