@@ -57,8 +57,10 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
 
 
 def _sessions(config: Config) -> sessionmaker[Session]:
-    from maild.db import make_engine, session_factory
+    """Sessions on the configured database, its schema brought to the newest revision first."""
+    from maild.db import make_engine, session_factory, upgrade
 
+    upgrade(config.database)
     return session_factory(make_engine(config.database))
 
 

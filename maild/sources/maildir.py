@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from maild.sources import checkpoints
 log = logging.getLogger("maild.maildir")
 
 RESCAN_SECONDS = 30.0
+STOP_CHECK_SECONDS = 0.5
 
 
 def seen_name(name: str) -> str:
@@ -96,11 +98,14 @@ class MaildirWorker:
         observer.start()
         try:
             self._guarded(self.run_once)
+            next_scan = time.monotonic() + RESCAN_SECONDS
             while not self.stop.is_set():
                 try:
-                    path = inbox.get(timeout=RESCAN_SECONDS)
+                    path = inbox.get(timeout=STOP_CHECK_SECONDS)
                 except queue.Empty:
-                    self._guarded(self.run_once)
+                    if time.monotonic() >= next_scan:
+                        self._guarded(self.run_once)
+                        next_scan = time.monotonic() + RESCAN_SECONDS
                     continue
                 self._guarded(lambda p=path: self.archive_file(p))
         finally:

@@ -1,0 +1,157 @@
+"""Local sources: ``maild ingest`` for .eml/mbox/Maildir, the watched Maildir, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import mailbox
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.archive import RawStore
+from maild.config import MaildirSource
+from maild.db import make_engine, session_factory
+from maild.ingest import Ingestor
+from maild.models import Message
+from maild.sources.maildir import MaildirWorker, seen_name
+from tests.support import REPO_ROOT, run_maild
+
+from .conftest import notice
+
+CORPORA = REPO_ROOT.parent / "shared" / "corpora"
+
+
+def hashes_in(url: str) -> list[str]:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            return list(session.scalars(select(Message.sha256)))
+    finally:
+        engine.dispose()
+
+
+def deliver(maildir: Path, name: str, raw: bytes) -> Path:
+    """Deliver the Maildir way: write into tmp/, then rename into new/."""
+    (maildir / "tmp" / name).write_bytes(raw)
+    target = maildir / "new" / name
+    (maildir / "tmp" / name).rename(target)
+    return target
+
+
+def test_ingest_reads_eml_mbox_and_maildir_and_dedupes(tmp_path: Path,
+                                                       write_config: Callable[..., Path]) -> None:
+    """GIVEN the same messages as .eml files, an mbox and a Maildir WHEN ingested
+    THEN each distinct message is archived once and a second run adds nothing."""
+    raws = [notice(i) for i in range(6)]
+    eml_dir = tmp_path / "emls"
+    eml_dir.mkdir()
+    for i, raw in enumerate(raws[:3]):
+        (eml_dir / f"{i}.eml").write_bytes(raw)
+    box = mailbox.mbox(str(tmp_path / "backfill.mbox"))
+    for raw in raws[2:5]:
+        box.add(raw)
+    box.close()
+    md = mailbox.Maildir(str(tmp_path / "md"))
+    md.add(raws[5])
+    md.close()
+    config = write_config("")
+    paths = [eml_dir, tmp_path / "backfill.mbox", tmp_path / "md"]
+    first = run_maild(["--config", config, "ingest", *paths])
+    assert first.returncode == 0, first.stderr
+    assert "archived 6 new message(s), 1 already archived" in first.stdout
+    again = run_maild(["--config", config, "ingest", *paths])
+    assert "archived 0 new message(s), 7 already archived" in again.stdout
+    url = f"sqlite:///{tmp_path / 'maild.sqlite3'}"
+    assert sorted(hashes_in(url)) == sorted(hashlib.sha256(r).hexdigest() for r in raws)
+
+
+def test_ingest_of_missing_path_exits_1_and_keeps_the_rest(
+        tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    """GIVEN one readable and one missing path WHEN ingested THEN the readable one is archived,
+    the missing one named on stderr, and the exit code is 1."""
+    (tmp_path / "a.eml").write_bytes(notice(1))
+    result = run_maild(["--config", write_config(""), "ingest", tmp_path / "a.eml",
+                        tmp_path / "missing.eml"])
+    assert result.returncode == 1
+    assert "missing.eml: no such file or directory" in result.stderr
+    assert "archived 1 new message(s)" in result.stdout
+
+
+def test_bad_input_is_archived_byte_for_byte(tmp_path: Path,
+                                             write_config: Callable[..., Path]) -> None:
+    """GIVEN a 50 MB message, NUL bytes, 8-bit garbage headers and no headers at all
+    WHEN ingested THEN each is archived exactly as it was."""
+    big = notice(1, size=50 * 1024 * 1024)
+    odd = [b"\x00\x01\x02 not a message at all \xff\xfe",
+           b"Subject: \xe4\xf6\xfc caf\xe9 \x81\x82\r\nFrom: \xff@\xfe\r\n\r\nbody\x00with NUL\r\n",
+           b"", b"\r\n\r\n\r\n", big]
+    for i, raw in enumerate(odd):
+        (tmp_path / f"odd{i}.eml").write_bytes(raw)
+    config = write_config("")
+    result = run_maild(["--config", config, "ingest", *[tmp_path / f"odd{i}.eml"
+                                                         for i in range(len(odd))]])
+    assert result.returncode == 0, result.stderr
+    store = RawStore(tmp_path / "archive")
+    for raw in odd:
+        assert store.get(hashlib.sha256(raw).hexdigest()) == raw
+
+
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"real-world corpora not found at {CORPORA} "
+                    "(they ship beside the repository in CI, not in a clone)")
+def test_every_malformed_real_world_message_is_archived_exactly(
+        tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    """GIVEN every message of corpora/malformed WHEN ingested THEN each distinct file is in the
+    archive byte for byte, and verify finds nothing wrong."""
+    files = sorted((CORPORA / "malformed").iterdir())
+    config = write_config("")
+    result = run_maild(["--config", config, "ingest", CORPORA / "malformed"], timeout=300)
+    assert result.returncode == 0, result.stderr
+    store = RawStore(tmp_path / "archive")
+    expected = {hashlib.sha256(f.read_bytes()).hexdigest(): f for f in files}
+    archived = set(hashes_in(f"sqlite:///{tmp_path / 'maild.sqlite3'}"))
+    assert archived == set(expected)
+    for digest, path in expected.items():
+        assert store.get(digest) == path.read_bytes(), path.name
+    assert run_maild(["--config", config, "archive", "verify"]).returncode == 0
+
+
+def test_watched_maildir_archives_new_files_and_marks_them_seen(
+        tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN a watched Maildir WHEN files are delivered into new/ THEN watchdog's event gets
+    them archived and moved to cur/ with the Seen flag."""
+    maildir = tmp_path / "inbox"
+    stop = threading.Event()
+    ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
+    deliver_before = notice(0)
+    worker = MaildirWorker(MaildirSource("demo", maildir), ingestor, stop)
+    deliver(maildir, "1700000000.1.host", deliver_before)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        for i in range(1, 4):
+            deliver(maildir, f"17000000{i:02d}.{i}.host", notice(i))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and len(list((maildir / "cur").iterdir())) < 4:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert sorted(p.name for p in (maildir / "cur").iterdir()) == sorted(
+        seen_name(f"17000000{i:02d}.{i}.host") if i else seen_name("1700000000.1.host")
+        for i in range(4))
+    assert list((maildir / "new").iterdir()) == []
+    with migrated_sessions() as session:
+        assert len(session.scalars(select(Message)).all()) == 4
+
+
+def test_seen_name_adds_the_seen_flag_once() -> None:
+    """GIVEN Maildir names with and without info WHEN marked seen THEN flags stay sorted."""
+    assert seen_name("123.abc.host") == "123.abc.host:2,S"
+    assert seen_name("123.abc.host:2,FR") == "123.abc.host:2,FRS"
+    assert seen_name("123.abc.host:2,S") == "123.abc.host:2,S"
