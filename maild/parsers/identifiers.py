@@ -1,0 +1,108 @@
+"""Pull ASINs, order, case, item, SKU and complaint identifiers out of a notice.
+
+Each identifier kind is a row of `RULES`: a pattern, and the platforms it applies to (None: all).
+Bare shapes are used only where the shape itself is unmistakable (ASIN `B0…`, Amazon `3-7-7`,
+eBay `NN-NNNNN-NNNNN`, Temu `PO-NNN-…`); everything else must follow its label ("Case ID:",
+"Artikelnummer", "订单号"), which keeps phone numbers, dates, postcodes and tracking numbers out.
+Results are deduplicated and kept in order of appearance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from maild.parsers.notice import IDENTIFIER_KEYS
+
+SCAN_CHARS = 100_000
+_SEP = r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?\s{0,3}[:：#]?\s{0,3}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way an identifier of kind `key` is written; the value is group 1 of `pattern`."""
+
+    key: str
+    pattern: re.Pattern[str]
+    platforms: frozenset[str] | None = None
+
+
+def _rule(key: str, pattern: str, platforms: str | None = None, flags: int = re.I) -> Rule:
+    return Rule(
+        key, re.compile(pattern, flags), frozenset(platforms.split()) if platforms else None
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    _rule("asin", r"(?<![A-Za-z0-9])(B0[A-Z0-9]{8})(?![A-Za-z0-9])", flags=0),
+    _rule("asin", r"\bASIN" + _SEP + r"(\d{9}[\dX])\b"),
+    _rule("order_id", r"(?<![\d-])(\d{3}-\d{7}-\d{7})(?![\d-])"),
+    _rule("order_id", r"(?<![\d-])(\d{2}-\d{5}-\d{5})(?![\d-])", "ebay"),
+    _rule("order_id", r"(?:\bPO|\bPurchase Order|采购单号?)" + _SEP + r"(\d{13,15})\b", "walmart"),
+    _rule("order_id", r"(?<![\w-])(PO-\d{3}-\d{6,20})(?![\w-])", "temu"),
+    _rule(
+        "order_id",
+        r"(?:\border (?:id|no\.?|number|#)|订单号|订单编号|訂單號|订单ID|注文番号|Bestellnummer"
+        r"|numéro de commande|número de pedido|numero (?:di |dell')ordine)"
+        r"\s{0,3}[:：#]?\s{0,3}([A-Z0-9][A-Z0-9-]{5,30})(?![\w-])",
+        "temu shein aliexpress",
+    ),
+    _rule(
+        "case_id",
+        r"(?:\bcase(?: ID)?|Fall-?ID|Fallnummer|ID (?:du |de )?(?:cas|caso)|N° de cas|案例编号|案例ID|ケースID"
+        r"|\bticket(?: ID)?|工单号)" + _SEP + r"(\d{8,11})\b",
+        "amazon walmart",
+    ),
+    _rule(
+        "case_id",
+        r"(?:\bcase(?: ID)?|\breturn(?: ID)?|Fallnummer|Rücksendenummer|Fall-ID|dispute(?: ID)?)"
+        + _SEP
+        + r"(\d{8,12})\b",
+        "ebay",
+    ),
+    _rule(
+        "item_id",
+        r"(?:\bitem(?: ID)?|Artikelnummer|Artikel-?Nr|numéro de l'objet|número de artículo"
+        r"|numero (?:dell')?oggetto|物品编号)" + _SEP + r"(\d{12})\b",
+        "ebay",
+    ),
+    _rule("item_id", r"(?:\bitem(?: ID)?|商品ID)" + _SEP + r"(\d{6,14})\b", "walmart"),
+    _rule(
+        "sku",
+        r"(?:Seller SKU|\bSKU(?: ID)?|商品编码|卖家SKU|货号|Händler-SKU|SKU vendeur)"
+        r"\s{0,3}[:：#]\s{0,3}([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![\w-])",
+    ),
+    _rule(
+        "sku",
+        r"(?:Seller SKU|\bSKU)\s([A-Za-z0-9]*(?:\d|-)[A-Za-z0-9._/-]{0,39})(?![\w-])",
+    ),
+    _rule(
+        "complaint_id",
+        r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer|ID de (?:la )?(?:plainte|reclamación|denuncia)"
+        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID|Rights owner reference|Notice ID|VeRO reference|Report ID)"
+        + _SEP
+        + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![\w-])",
+    ),
+)
+_HAS_DIGIT = re.compile(r"\d")
+
+
+def extract(text: str, platform: str) -> dict[str, list[str]]:
+    """All six identifier lists for `text` (subject + body) of a notice from `platform`."""
+    text = text[:SCAN_CHARS]
+    found: dict[str, list[tuple[int, str]]] = {key: [] for key in IDENTIFIER_KEYS}
+    for rule in RULES:
+        if rule.platforms is not None and platform not in rule.platforms:
+            continue
+        for match in rule.pattern.finditer(text):
+            value = match.group(1)
+            if rule.key in ("sku", "complaint_id", "order_id") and not _HAS_DIGIT.search(value):
+                continue
+            found[rule.key].append((match.start(1), value))
+    result: dict[str, list[str]] = {}
+    for key, hits in found.items():
+        seen: dict[str, None] = {}
+        for _position, value in sorted(hits):
+            seen.setdefault(value, None)
+        result[key] = list(seen)
+    return result

@@ -1,0 +1,53 @@
+"""Detect the main language of a notice body: script counts for ja/zh, stop words for the rest.
+
+Cheap and good enough for platform mail, which is written in one language or bilingual
+(Chinese first). Kana means Japanese; Han characters that outnumber Latin words mean Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+
+SAMPLE_CHARS = 6000
+STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        ["the", "and", "you", "your", "to", "of", "is", "are", "for", "this", "that", "with", "we", "have", "please", "will", "be", "on", "our", "has", "not", "if", "it", "can", "by"]
+    ),
+    "de": frozenset(
+        ["der", "die", "das", "und", "sie", "ihr", "ihre", "ist", "nicht", "mit", "wir", "zu", "den", "von", "für", "bitte", "auf", "dem", "des", "eine", "ein", "wurde", "wurden", "haben", "können", "ihren", "ihrem", "oder", "auch"]
+    ),
+    "fr": frozenset(
+        ["le", "la", "les", "et", "vous", "votre", "vos", "est", "des", "nous", "pour", "une", "pas", "avec", "dans", "sur", "du", "au", "ce", "cette", "été", "être", "sont", "ou"]
+    ),
+    "es": frozenset(
+        ["el", "la", "los", "las", "y", "su", "sus", "usted", "es", "para", "con", "una", "por", "que", "del", "en", "nos", "hemos", "ha", "este", "esta", "ser", "tu"]
+    ),
+    "it": frozenset(
+        ["il", "la", "le", "e", "di", "che", "per", "con", "una", "del", "della", "sono", "è", "ci", "non", "tuo", "tua", "vostro", "abbiamo", "questo", "gli", "nel", "alla", "dei"]
+    ),
+    "nl": frozenset(["de", "het", "een", "en", "je", "uw", "is", "niet", "met", "voor", "op", "van", "wij", "zijn"]),
+}
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+_WORD = re.compile(r"[a-zà-ÿ]+(?:'[a-z]+)?")
+
+
+def detect(text: str, default: str = "en") -> str:
+    """`ja`, `zh`, `en`, `de`, `fr`, `es`, `it` or `nl`; `default` when nothing tells."""
+    sample = text[:SAMPLE_CHARS]
+    kana = len(_KANA.findall(sample))
+    han = len(_HAN.findall(sample))
+    words = _WORD.findall(sample.lower())
+    if kana >= 5 and kana + han >= len(words) * 0.5:
+        return "ja"
+    if han >= 8 and han >= len(words):
+        return "zh"
+    counts = {lang: 0 for lang in STOP_WORDS}
+    for word in words[:1500]:
+        for lang, stops in STOP_WORDS.items():
+            if word in stops:
+                counts[lang] += 1
+    best = max(counts, key=lambda lang: counts[lang])
+    if counts[best] == 0:
+        return "ja" if kana else ("zh" if han else default)
+    return best

@@ -1,0 +1,20 @@
+"""Temu: seller-centre notices, often in Chinese or bilingual; one marketplace, temu.com."""
+
+from __future__ import annotations
+
+import re
+
+from maild.parsers.platforms import PlatformSpec
+
+SPEC = PlatformSpec(
+    name="temu",
+    display_en="Temu",
+    display_zh="Temu",
+    domains=("temu.com", "kuajingmaihuo.com"),
+    brand=re.compile(r"temu|拼多多跨境|kuajingmaihuo", re.I),
+    branding=re.compile(
+        r"temu (?:seller|team|卖家|商家)|拼多多跨境|kuajingmaihuo|temu\s?(?:卖家中心|商家中心)",
+        re.I,
+    ),
+    default_marketplace="temu.com",
+)
