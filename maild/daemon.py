@@ -23,6 +23,7 @@ from maild.errors import MaildError
 from maild.ingest import Ingestor
 from maild.sources.imap import FolderWorker
 from maild.sources.maildir import MaildirWorker
+from maild.stages import ParseWorker
 
 log = logging.getLogger("maild.daemon")
 
@@ -38,13 +39,15 @@ class Worker(Protocol):
 
 
 def build_workers(config: Config, stop: threading.Event) -> list[Worker]:
-    """One worker per IMAP folder and per Maildir, sharing one engine and archive."""
+    """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
+    and archive. ``run_once`` relies on the order: sources first, then their parsing."""
     engine = make_engine(config.database)
     ingestor = Ingestor(RawStore(config.archive_dir), session_factory(engine), actor="maild")
     workers: list[Worker] = []
     for account in config.imap:
         workers += [FolderWorker(account, folder, ingestor, stop) for folder in account.folders]
     workers += [MaildirWorker(source, ingestor, stop) for source in config.maildirs]
+    workers.append(ParseWorker(ingestor.sessions, ingestor.store, stop))
     return workers
 
 
@@ -54,7 +57,7 @@ def run_once(config: Config) -> int:
     for worker in build_workers(config, threading.Event()):
         try:
             count = worker.run_once()
-            log.info("synced mailbox=%s new=%d", worker.label, count)
+            log.info("finished worker=%s count=%d", worker.label, count)
         except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row by the worker
             failures += 1
             log.error("sync failed mailbox=%s error=%s: %s", worker.label,

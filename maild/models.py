@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
     DateTime,
     ForeignKey,
     Integer,
@@ -71,6 +73,41 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
     mailbox: Mapped[Mailbox | None] = relationship(back_populates="messages")
+    notice: Mapped[Notice | None] = relationship(back_populates="message")
+
+
+class Notice(Base):
+    """What the parser read in one inbound message (DESIGN §3, §4.1); one row per message.
+
+    ``parser`` and ``version`` say which code produced it, so a re-parse after a parser upgrade
+    can tell old readings from new ones.
+    """
+
+    __tablename__ = "notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"), unique=True)
+    platform: Mapped[str] = mapped_column(String(20), index=True)
+    marketplace: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40), index=True)
+    priority: Mapped[str] = mapped_column(String(2), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    effective_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    identifiers: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    language: Mapped[str] = mapped_column(String(10))
+    sender_verified: Mapped[bool | None] = mapped_column(Boolean)
+    action_required: Mapped[bool] = mapped_column(Boolean)
+    subject: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary_zh: Mapped[str] = mapped_column(Text)
+    summary_en: Mapped[str] = mapped_column(Text)
+    parser: Mapped[str] = mapped_column(String(40))
+    version: Mapped[str] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    parsed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    message: Mapped[Message] = relationship(back_populates="notice")
 
 
 class AuditEvent(Base):

@@ -40,7 +40,7 @@ def mailbox_status(session: Session, now: datetime | None = None) -> list[Mailbo
     that are not archived yet; ``lag_seconds`` is the age of the last successful sync."""
     now = now or datetime.now(UTC)
     counts = dict(session.execute(
-        select(Message.mailbox_id, func.count()).group_by(Message.mailbox_id)).tuples().all())
+        select(Message.mailbox_id, func.count()).group_by(Message.mailbox_id)).all())
     rows = []
     for box in session.scalars(select(Mailbox).order_by(Mailbox.source, Mailbox.folder)):
         last_sync = _aware(box.last_sync)

@@ -8,6 +8,7 @@ the next scan and deduplicated by content. A periodic rescan covers events watch
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -56,11 +57,11 @@ class MaildirWorker:
         self.source = source
         self.ingestor = ingestor
         self.stop = stop
-        self.label = f"{source.name}/{source.path}"
+        self.label = f"{source.name}/INBOX"
         for sub in ("tmp", "new", "cur"):
             (source.path / sub).mkdir(parents=True, exist_ok=True)
-        self.mailbox_id = checkpoints.get_or_create(ingestor.sessions, source.name,
-                                                    str(source.path)).id
+        # A Maildir's top level is its INBOX (Maildir++), which is how status names it.
+        self.mailbox_id = checkpoints.get_or_create(ingestor.sessions, source.name, "INBOX").id
 
     @property
     def new_dir(self) -> Path:
@@ -107,7 +108,7 @@ class MaildirWorker:
                         self._guarded(self.run_once)
                         next_scan = time.monotonic() + RESCAN_SECONDS
                     continue
-                self._guarded(lambda p=path: self.archive_file(p))
+                self._guarded(functools.partial(self.archive_file, path))
         finally:
             observer.stop()
             observer.join()

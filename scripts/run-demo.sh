@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set up maild and run it on the embedded default: ./scripts/run-demo.sh [--once]
+#
+# Creates .venv with maild, brings the SQLite database under var/ to the newest schema, puts a few
+# sample platform notices into the demo Maildir var/demo/inbox (delivered the Maildir way, once),
+# then runs the daemon on config/demo.toml, which watches that Maildir with watchdog. Drop more
+# .eml files into var/demo/inbox/new while it runs; stop it with Ctrl-C. With --once it archives
+# what is there and exits.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+stamp=.venv/.maild-installed
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+if [ ! -e "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e . >.venv/pip-demo.log 2>&1 \
+        || { cat .venv/pip-demo.log >&2; exit 1; }
+    touch "$stamp"
+fi
+
+.venv/bin/maild --config config/demo.toml db upgrade
+
+inbox=var/demo/inbox
+mkdir -p "$inbox/tmp" "$inbox/new" "$inbox/cur"
+if [ ! -e var/demo/.seeded ]; then
+    n=0
+    for sample in tests/corpus/*/*.eml; do
+        [ -e "$sample" ] || continue
+        n=$((n + 1))
+        name="$(date +%s).demo$n.$(hostname)"
+        cp "$sample" "$inbox/tmp/$name" && mv "$inbox/tmp/$name" "$inbox/new/$name"
+        [ "$n" -ge 12 ] && break
+    done
+    touch var/demo/.seeded
+    echo "run-demo: delivered $n sample notices into $inbox/new"
+fi
+
+exec .venv/bin/maild --config config/demo.toml run "$@"
