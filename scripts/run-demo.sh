@@ -12,7 +12,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 stamp=.venv/.maild-installed
 if [ ! -x .venv/bin/python ]; then
-    python3 -m venv .venv
+    if ! python3 -m venv .venv 2>/dev/null; then
+        # Debian ships venv support separately; install it (as root) and try again.
+        rm -rf .venv
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >/dev/null
+        python3 -m venv .venv
+    fi
 fi
 if [ ! -e "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e . >.venv/pip-demo.log 2>&1 \

@@ -162,3 +162,20 @@ def test_invalid_config_exits_2_with_file_and_key(write_config: Callable[..., Pa
     assert result.returncode == 2
     assert f"{config}: imap[0].tls: must be one of" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_json_logs_are_one_object_per_line(dovecot: DovecotServer, tmp_path: Path) -> None:
+    """GIVEN log_format = "json" WHEN `run --once` archives mail THEN every stderr line is one
+    JSON object with ts, level, logger and msg, and none holds the password."""
+    dovecot.append(notice(1))
+    config = tmp_path / "json.toml"
+    config.write_text(f'[maild]\ndatabase = "sqlite:///{tmp_path}/m.db"\n'
+                      f'archive_dir = "{tmp_path}/archive"\nlog_format = "json"\n\n'
+                      + imap_table(dovecot))
+    result = run_maild(["--config", config, "run", "--once"],
+                       {IMAP_PASSWORD_ENV: dovecot.password})
+    assert result.returncode == 0, result.stderr
+    entries = [json.loads(line) for line in result.stderr.splitlines()]
+    assert all({"ts", "level", "logger", "msg"} <= set(e) for e in entries)
+    assert any(e["logger"] == "maild.imap" and "archived" in e["msg"] for e in entries)
+    assert dovecot.password not in result.stderr

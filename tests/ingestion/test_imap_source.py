@@ -212,3 +212,28 @@ def test_batches_respect_count_and_byte_budget() -> None:
     """GIVEN sizes WHEN batched THEN no batch exceeds either budget, except a lone big message."""
     sizes = {1: 10, 2: 10, 3: 100, 4: 10, 5: 10, 6: 10}
     assert list(batches(sizes, max_count=2, max_bytes=50)) == [[1, 2], [3], [4, 5], [6]]
+
+
+def test_without_idle_the_worker_polls_with_noop(
+        dovecot_factory: Callable[..., DovecotServer], write_config: Callable[..., Path],
+        migrated_sessions: sessionmaker[Session], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a server that does not offer IDLE WHEN mail arrives THEN NOOP polling (every
+    second here) still picks it up."""
+    server = dovecot_factory(extra_config="imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE\n")
+    client = server.client()
+    assert not client.has_capability("IDLE")
+    client.logout()
+    monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
+    account = load_config(write_config(imap_table(server, extra="poll_seconds = 1"))).imap[0]
+    ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
+    stop = threading.Event()
+    thread = threading.Thread(target=FolderWorker(account, "INBOX", ingestor, stop).run)
+    thread.start()
+    try:
+        assert wait_until(lambda: synced(migrated_sessions), 10)
+        server.append(notice(1))
+        assert wait_until(lambda: count(migrated_sessions) == 1, 10)
+    finally:
+        stop.set()
+        thread.join(15)

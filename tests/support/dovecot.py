@@ -185,17 +185,21 @@ class DovecotServer:
         users: Mapping[str, str] | None = None,
         lmtp: bool = True,
         tmp_parent: str | os.PathLike[str] | None = None,
+        extra_config: str = "",
     ) -> None:
         """Prepare (but do not start) a server.
 
         Args:
             users: user name -> password; default one user ``alice`` with a random password.
             lmtp: also listen for LMTP (for delivery tests through a real MTA).
+            extra_config: lines appended to the generated dovecot.conf (e.g. an
+                ``imap_capability`` without IDLE, to test the NOOP fallback).
             tmp_parent: where to create the server directory (default: the system temp dir).
                 Every directory above it must be traversable by ``dovenull``; pytest's
                 ``tmp_path`` (mode 0700) is not, which is why it is not the default.
         """
         self._binary = dovecot_binary()
+        self._extra_config = extra_config
         self.host = LOOPBACK
         self.users = dict(users) if users else {"alice": secrets.token_urlsafe(12)}
         for name in self.users:
@@ -260,6 +264,7 @@ class DovecotServer:
                 gid=gid,
                 lmtp_service=lmtp_service,
             )
+            + self._extra_config
         )
 
     @property
