@@ -155,6 +155,16 @@ def run(obj: Context, once: bool) -> None:
 
 
 @main.command()
+@click.pass_obj
+def requeue(obj: Context) -> None:
+    """Send quarantined messages back to the parse stage (after a fix)."""
+    from maild.stages import requeue as requeue_quarantined
+
+    count = requeue_quarantined(_sessions(obj.config), actor="cli")
+    click.echo(f"requeued {count} quarantined message(s); the daemon parses them next")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild import __version__
 from maild.archive import RawStore
+from maild.audit import AuditLog
 from maild.errors import ArchiveError
 from maild.models import Message, Notice
 from maild.parsers import Notice as ParsedNotice
@@ -95,3 +96,18 @@ class ParseWorker:
                 log.exception("parse stage failed; retrying")
                 self.stop.wait(5.0)
             self.stop.wait(IDLE_SECONDS)
+
+
+def requeue(sessions: sessionmaker[Session], actor: str) -> int:
+    """Send every quarantined message back to the parse stage, e.g. after a parser fix or a
+    restored archive file; their old notices are dropped and the replay is audited."""
+    with sessions.begin() as session:
+        rows = session.scalars(select(Message).where(Message.stage == "quarantined")).all()
+        for message in rows:
+            if message.notice is not None:
+                session.delete(message.notice)
+            message.stage, message.error = "archived", None
+        if rows:
+            AuditLog(session).record(actor, "requeued", f"{len(rows)} message(s)",
+                                     ids=[m.id for m in rows])
+        return len(rows)

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import RawStore
 from maild.ingest import Incoming, Ingestor
-from maild.models import Message, Notice
-from maild.stages import parse_pending
+from maild.models import AuditEvent, Message, Notice
+from maild.stages import parse_pending, requeue
 
 SUSPENSION = (
     "From: Amazon Seller Performance <seller-performance@amazon.de>\r\n"
@@ -43,7 +43,8 @@ def test_archived_messages_are_parsed_into_notices(
 def test_missing_archive_file_quarantines_the_row_with_its_error(
         tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
     """GIVEN an archived row whose file has vanished WHEN parsed THEN the row is quarantined with
-    an error naming the file, and the other rows are still parsed."""
+    an error naming the file, and the other rows are still parsed; WHEN the file is restored and
+    the row requeued THEN it is parsed."""
     store = RawStore(tmp_path / "archive")
     ingestor = Ingestor(store, migrated_sessions, actor="test")
     ingestor.ingest([Incoming(raw=SUSPENSION, origin="a"), Incoming(raw=b"x", origin="b")])
@@ -55,3 +56,11 @@ def test_missing_archive_file_quarantines_the_row_with_its_error(
         error = session.scalar(select(Message.error).where(Message.origin == "b"))
     assert stages == {"a": "parsed", "b": "quarantined"}
     assert error is not None and "missing" in error
+
+    store.put(b"x")
+    assert requeue(migrated_sessions, actor="test") == 1
+    assert parse_pending(migrated_sessions, store) == 1
+    with migrated_sessions() as session:
+        assert set(session.scalars(select(Message.stage))) == {"parsed"}
+        assert len(session.scalars(select(Notice)).all()) == 2
+        assert "requeued" in session.scalars(select(AuditEvent.action)).all()
