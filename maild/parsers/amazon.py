@@ -46,6 +46,7 @@ SPEC = PlatformSpec(
     ),
     marketplace_text=_TEXT,
     marketplace_domain=_DOMAIN,
+    marketplace_prefix="amazon.",
     default_marketplace="amazon.com",
     marketplace_ids=MARKETPLACE_IDS,
     buyer_domains=("marketplace.amazon",),

@@ -23,10 +23,18 @@ PRECEDENCE: tuple[str, ...] = (
     "policy_update",
 )
 
-_DONE = r"(?:has been|have been|was|were|is now|are now|got|been)"
+_DONE = (
+    r"(?:has been|have been|was|were|is now|are now|got|been)"
+    r"(?:\s(?:permanently|temporarily|indefinitely|automatically|now|also))?"
+)
 
 PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
     "appeal_decision": {
+        "nl": (r"(?:beroep|bezwaar|actieplan).{0,60}(?:goedgekeurd|afgewezen|beoordeeld|geaccepteerd)",
+               r"(?:opnieuw geactiveerd|hersteld)"),
+        "pl": (r"(?:odwołanie|plan działania).{0,60}(?:zaakceptowan|odrzucon|rozpatrzon)",
+               r"(?:przywrócon|ponownie aktywowan)"),
+        "sv": (r"(?:överklagande|åtgärdsplan).{0,60}(?:godkänt|avslaget|granskat)", r"återställ|återaktiver"),
         "en": (
             r"(?:your|the) (?:appeal|plan of action|POA|reinstatement request)\b.{0,40}\b"
             r"(?:has been|was|is) (?:approved|accepted|granted|rejected|denied|declined|reviewed|unsuccessful|successful)",
@@ -38,6 +46,10 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:unable|not able) to (?:accept|approve|reinstate)",
             r"appeal (?:decision|outcome|result|status)",
             r"need(?:s)? (?:more|additional) information (?:to|before we can) (?:reinstate|review your appeal)",
+            r"(?:removed|lifted) the (?:\w+ )?restrictions? (?:on|from)",
+            r"restrictions? (?:has|have) been (?:removed|lifted)",
+            r"thanks? (?:you )?for (?:your|submitting an?) appeal",
+            r"reviewed the information you (?:sent|provided|submitted)",
         ),
         "de": (
             r"(?:Einspruch|Widerspruch|Aktionsplan|Beschwerde gegen die Entscheidung).{0,60}"
@@ -66,6 +78,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "legal": {
+        "nl": (r"rechtszaak", r"gerechtelijk(?:e)? (?:bevel|procedure)", r"rechtbank"),
+        "pl": (r"pozew", r"nakaz sądowy|postanowienie sądu", r"\bsąd"),
+        "sv": (r"stämning", r"domstolsbeslut|domstol"),
         "en": (
             r"lawsuit",
             r"temporary restraining order",
@@ -103,35 +118,51 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"诉讼", r"法院", r"律师函", r"临时禁令|禁令", r"起诉", r"司法(?:冻结|程序)"),
     },
     "suspension": {
+        "nl": (r"verkoopprivileges?.{0,40}(?:ingetrokken|gedeactiveerd|opgeschort|verwijderd)",
+               r"(?:ingetrokken|gedeactiveerd|opgeschort).{0,30}verkoopprivileges?",
+               r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)"),
+        "pl": (r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane|usunięte)",
+               r"(?:zawiesiliśmy|dezaktywowaliśmy|cofnęliśmy).{0,30}(?:uprawnienia|konto)",
+               r"konto.{0,30}zostało (?:zawieszone|dezaktywowane|zablokowane)"),
+        "sv": (r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats|spärrats)",
+               r"(?:stängt av|inaktiverat|spärrat).{0,30}(?:ditt )?(?:konto|försäljningsrättigheter)",
+               r"konto.{0,30}har (?:stängts av|inaktiverats|spärrats)"),
         "en": (
-            r"(?:selling privileges|selling account|seller account|your account|store|shop)\s"
+            r"(?:privileges|account|store|shop)\s"
             + _DONE
             + r"\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen|removed|closed|disabled)",
-            r"(?:deactivated|suspended|restricted|removed|blocked|frozen) your (?:selling |seller |eBay |Walmart |Amazon )?"
+            r"(?:deactivated|suspended|restricted|removed|blocked|frozen) your (?:[\w-]+ ){0,2}"
             r"(?:privileges|account|store|shop)",
             r"account (?:suspension|deactivation|restriction)",
             r"(?:your )?(?:account|store) (?:is|remains) (?:suspended|deactivated|on hold|restricted|frozen)",
             r"selling privileges (?:removed|suspended)",
+            r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\bselling privileges",
         ),
         "de": (
             r"Verkaufsberechtigung.{0,60}(?:entzogen|deaktiviert|gesperrt|ausgesetzt|entfernt|eingeschränkt)",
-            r"(?:Verkäuferkonto|Konto|Shop).{0,30}(?:wurde|ist) (?:vorübergehend )?(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt)",
+            r"(?:Verkäuferkonto|Konto|Shop|Verkaufsberechtigungen?).{0,30}(?:wurde|ist|wurden|sind)\s(?:\w+\s){0,2}"
+            r"(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt|entzogen)",
+            r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen) .{0,30}(?:Konto|Verkaufsberechtigung).{0,30}"
+            r"(?:gesperrt|deaktiviert|eingeschränkt|ausgesetzt|entzogen)",
             r"Kontosperrung|Kontodeaktivierung",
         ),
         "fr": (
             r"privilèges de vente.{0,40}(?:supprimés|suspendus|désactivés|retirés|révoqués)",
             r"compte(?: vendeur)?.{0,30}(?:a été|est) (?:désactivé|suspendu|bloqué|restreint|gelé)",
             r"suspension de (?:votre )?compte",
+            r"(?:désactivé|suspendu|supprimé|retiré|révoqué)s?.{0,30}privilèges de vente",
         ),
         "es": (
             r"privilegios de venta.{0,40}(?:suspendid|desactivad|retirad|eliminad|revocad)os",
             r"cuenta(?: de vendedor)?.{0,30}(?:ha sido|está) (?:desactivad|suspendid|bloquead|restringid|congelad)a",
             r"suspensión de (?:su |tu )?cuenta",
+            r"(?:desactivado|suspendido|retirado|eliminado|revocado).{0,30}privilegios de venta",
         ),
         "it": (
             r"privilegi di vendita.{0,40}(?:sospes|disattivat|rimoss|revocat)i",
             r"account(?: venditore)?.{0,30}(?:è stato|è) (?:sospeso|disattivato|bloccato|limitato)",
             r"sospensione (?:del(?:l')? ?)?account",
+            r"(?:sospeso|disattivato|rimosso|revocato).{0,30}privilegi di vendita",
         ),
         "ja": (
             r"(?:出品|販売)(?:用)?(?:アカウント|権限).{0,20}(?:停止|無効|削除|制限)",
@@ -143,11 +174,16 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "ip_complaint": {
+        "nl": (r"intellectuele eigendom", r"merkinbreuk|handelsmerk|merkrecht", r"auteursrecht",
+               r"namaak|nagemaakt", r"rechthebbende", r"inbreuk"),
+        "pl": (r"własności intelektualnej", r"znaku towarowego|znak towarowy", r"prawa autorskie|praw autorskich",
+               r"podróbk|podrobion", r"właściciel praw", r"naruszeni[ea] praw"),
+        "sv": (r"immateriella rättigheter", r"varumärke", r"upphovsrätt", r"förfalskad|piratkopi",
+               r"rättighetsinnehavare", r"intrång"),
         "en": (
-            r"intellectual property",
-            r"trademark",
-            r"copyright",
-            r"\bpatent",
+            r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
+            r"(?:trademark|copyright|patent|design)s? (?:infringement|complaint|owner|holder|violation|claim|rights)",
+            r"\b(?:trademark|copyright|patent)\b(?! (?:©|\(c\)|\d))(?!s? of (?:amazon|ebay|walmart))",
             r"counterfeit",
             r"rights? (?:owner|holder)",
             r"infring",
@@ -194,6 +230,10 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"知识产权", r"商标", r"版权", r"著作权", r"专利", r"侵权", r"假冒|仿冒", r"权利人"),
     },
     "verification_request": {
+        "nl": (r"verificatie|verifiëren", r"(?:documenten|conformiteitsverklaring|testrapporten?|facturen)"
+               r".{0,40}(?:uploaden|indienen|verstrekken)|(?:upload|verstrek).{0,40}(?:documenten|conformiteitsverklaring|testrapport)"),
+        "pl": (r"weryfikacj", r"(?:prześlij|dostarcz|przedłóż).{0,40}(?:dokumenty|certyfikat|deklaracj|faktur)"),
+        "sv": (r"verifiering|verifiera", r"(?:ladda upp|skicka in|tillhandahåll).{0,40}(?:dokument|intyg|fakturor)"),
         "en": (
             r"verify your (?:identity|information|business|account|details)",
             r"(?:identity|business|seller|account) verification(?! code)",
@@ -204,9 +244,12 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\bKYC\b|know your customer|tax interview|W-8BEN|proof of address|safety data sheet",
             r"compliance (?:documents?|documentation|requirements?|review)",
             r"documents? (?:required|requested|needed)",
+            r"(?:attach|send|provide|upload|submit)\b.{0,40}\b(?:invoices?|documents?|certificates?|receipts?|licen[cs]es?)\b",
         ),
         "de": (
-            r"Verifizierung|Identitätsprüfung|verifizieren",
+            r"Verifizierung|Identitätsprüfung|verifizieren|Identität",
+            r"(?:bestätigen|verifizieren|überprüfen) Sie Ihre (?:Identität|Angaben|Daten|Geschäftsdaten)",
+            r"laden Sie .{0,60}(?:Unterlagen|Dokumente|Nachweise|Zertifikate|Rechnungen).{0,80}\bhoch\b",
             r"(?:Dokumente|Unterlagen|Nachweise?|Rechnungen|Zertifikate?).{0,40}(?:hochladen|einreichen|bereitstellen|vorlegen|übermitteln)",
             r"Konformitätserklärung|Prüfbericht|Sicherheitsdatenblatt",
         ),
@@ -239,6 +282,12 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "listing_removed": {
+        "nl": (r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd|gedeactiveerd|geblokkeerd|onderdrukt)",
+               r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd|gedeactiveerd)"),
+        "pl": (r"(?:oferta|ofertę|ogłoszenie|produkt).{0,40}(?:została|zostało|został) (?:usunięt|dezaktywowan|zablokowan)",
+               r"(?:usunęliśmy|dezaktywowaliśmy|zablokowaliśmy).{0,30}(?:ofert|ogłoszeni|produkt)"),
+        "sv": (r"(?:erbjudande|annons|produkt).{0,40}har (?:tagits bort|inaktiverats|spärrats)",
+               r"(?:tagit bort|inaktiverat|spärrat) (?:ditt |det |följande )?(?:erbjudande|annons)"),
         "en": (
             r"(?:listings?|products?|items?|ASINs?|offers?)\b.{0,60}\b"
             + _DONE
@@ -247,6 +296,7 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r" (?:your |the |these |this |following |some )",
             r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished) (?:listings?|items?|products?)",
             r"listing (?:removal|deactivation|suppression)",
+            r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted)\b",
         ),
         "de": (
             r"(?:Angebote?|Artikel|Produkte?|ASINs?|Listings?).{0,60}(?:wurden?|ist|sind) (?:entfernt|deaktiviert|gesperrt|unterdrückt|gelöscht)",
@@ -271,6 +321,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "claim_dispute": {
+        "nl": (r"A-tot-z-garantie|A-tot-z", r"terugboeking|chargeback", r"geschil", r"retourverzoek"),
+        "pl": (r"gwarancj[ai] od A do Z", r"obciążenie zwrotne", r"spór", r"wniosek o zwrot"),
+        "sv": (r"A-till-Ö-garanti|A-till-Z", r"återkrav|chargeback", r"tvist", r"returbegäran"),
         "en": (
             r"A-to-z(?: Guarantee)? claim",
             r"A-to-z Guarantee",
@@ -326,6 +379,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "policy_warning": {
+        "nl": (r"waarschuwing", r"schending van (?:ons |het )?beleid", r"accountstatus", r"in strijd met"),
+        "pl": (r"ostrzeżenie", r"naruszeni[ea] (?:zasad|polityki)", r"kondycja konta", r"niezgodn"),
+        "sv": (r"varning", r"brott mot (?:vår |policyn)", r"kontohälsa", r"överträdelse"),
         "en": (
             r"policy violation",
             r"violat(?:ed|ion|es|ing)\b.{0,30}\bpolic",
@@ -343,6 +399,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"Kontozustand",
             r"Warnung",
             r"Leistungskennzahl|Fehlerquote|Stornoquote|Verspätungsquote",
+            r"Verkäuferleistung|Verkäuferstatus|Verkäuferstandard",
+            r"verspätete(?:n)? (?:Lieferungen|Versand|Zustellungen)",
+            r"Grenzwert|Unter Standard|herabgestuft",
         ),
         "fr": (
             r"violation (?:de|des) (?:la |nos )?(?:politique|règles|conditions)",
@@ -377,6 +436,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "payment": {
+        "nl": (r"uitbetaling", r"betaling(?:en)? (?:ingehouden|opgeschort|vertraagd)", r"reserve"),
+        "pl": (r"wypłat", r"płatnoś(?:ć|ci) (?:wstrzyman|opóźnion)", r"rezerw"),
+        "sv": (r"utbetalning", r"betalning(?:ar)? (?:spärrad|försenad|innehållen)", r"reserv"),
         "en": (
             r"disbursement",
             r"payment (?:hold|on hold|reserve|delay|schedule)",
@@ -407,6 +469,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "buyer_message": {
+        "nl": (r"bericht van (?:een )?(?:koper|klant)",),
+        "pl": (r"wiadomość od (?:kupującego|klienta)",),
+        "sv": (r"meddelande från (?:en )?(?:köpare|kund)",),
         "en": (
             r"message from (?:a |the |your )?(?:buyer|customer)",
             r"(?:buyer|customer) (?:has )?sent you a message",
@@ -424,14 +489,19 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"买家(?:消息|留言|来信|咨询)|顾客(?:消息|留言)",),
     },
     "policy_update": {
+        "nl": (r"wijziging(?:en)? (?:in|van|aan)", r"treedt .{0,30}in werking", r"nieuwe (?:vereiste|regels?|kosten)"),
+        "pl": (r"zmian[ay] (?:w|zasad|opłat)", r"wchodzi w życie|wejdzie w życie", r"nowe (?:wymagania|zasady|opłaty)"),
+        "sv": (r"ändring(?:ar)? (?:i|av)", r"träder i kraft", r"nya (?:krav|regler|avgifter)"),
         "en": (
             r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms) (?:update|updates|change|changes)",
             r"we are (?:updating|changing|introducing|launching)",
             r"important (?:changes|update)",
             r"new (?:requirements?|policy|policies|fees?|rules?)",
-            r"will (?:take effect|become effective|go into effect)",
+            r"(?:will|to) (?:take effect|become effective|go into effect)",
+            r"(?:takes?|goes?) (?:effect|into effect)",
             r"effective (?:from|on|as of)",
-            r"changes to (?:our|the)",
+            r"changes to (?:our|the|\w+ fees|(?:\w+ )?(?:fees?|polic|requirements?|terms|rules?))",
+            r"updates? to (?:\w+ )?(?:fees?|polic\w+|requirements?|terms|rules?)",
             r"updated? (?:our|the) ",
         ),
         "de": (
@@ -443,6 +513,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "fr": (
             r"mise à jour",
+            r"évolution (?:des|de nos) (?:frais|tarifs|règles|conditions|politiques?)",
+            r"(?:frais|tarifs)\b.{0,60}\b(?:évolueront|changeront|augmenteront|évoluent)",
             r"modifications? (?:de|des|apportées)",
             r"entrer(?:a|ont) en vigueur",
             r"nouvel(?:le)?s? (?:exigences?|politiques?|frais|règles?)",

@@ -16,18 +16,18 @@ from zoneinfo import ZoneInfo
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
-        "january jan januar jänner janvier janv enero ene gennaio gen januari styczeń",
-        "february feb februar février fevrier févr fevr febrero febbraio februari",
-        "march mar märz maerz mär mars marzo mrz maart",
-        "april apr avril avr abril aprile",
-        "may mai mayo maggio mag mei",
-        "june jun juni juin junio giugno giu",
-        "july jul juli juillet juil julio luglio lug",
-        "august aug august août aout agosto ago augustus",
-        "september sep sept septembre septiembre setiembre settembre set",
-        "october oct oktober okt octobre octubre ottobre ott",
-        "november nov novembre noviembre",
-        "december dec dezember dez décembre decembre déc diciembre dic dicembre",
+        "january jan januar jänner janvier janv enero ene gennaio gen januari stycznia styczeń",
+        "february feb februar février fevrier févr fevr febrero febbraio februari lutego",
+        "march mar märz maerz mär mars marzo mrz maart marca",
+        "april apr avril avr abril aprile kwietnia",
+        "may mai mayo maggio mag mei maja maj",
+        "june jun juni juin junio giugno giu czerwca",
+        "july jul juli juillet juil julio luglio lug lipca",
+        "august aug août aout agosto ago augustus augusti sierpnia",
+        "september sep sept septembre septiembre setiembre settembre set września",
+        "october oct oktober okt octobre octubre ottobre ott października",
+        "november nov novembre noviembre listopada",
+        "december dec dezember dez décembre decembre déc diciembre dic dicembre grudnia",
     ),
     start=1,
 ):
@@ -106,7 +106,14 @@ _ZONE = re.compile(
     r"(?![A-Za-z])",
     re.I,
 )
+_TIME_BEFORE = re.compile(
+    r"(?<!\d)(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\s?(?P<ampm>[ap]\.?\s?m\.?)?"
+    r"(?:\s?[(（]?(?P<zone>[A-Z]{2,4}|(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?)[)）]?)?"
+    r"\s?(?:on|,|am|le|el|il|del|den)?\s{0,3}$",
+    re.I,
+)
 _ZONE_BEFORE = re.compile(r"(北京时间|北京時間|中国时间|日本時間)\s?$")
+_RFC5322_DATE = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
 _OFFSET = re.compile(r"(?:UTC|GMT)\s?([+-])\s?(\d{1,2})(?::?(\d{2}))?", re.I)
 
 
@@ -167,11 +174,19 @@ def find_dates(text: str) -> list[DateMatch]:
         else:
             before = _ZONE_BEFORE.search(text, max(0, match.start() - 8), match.start())
             zone = before.group(1) if before else None
+        start = match.start()
+        if hour is None:
+            early = _TIME_BEFORE.search(text, max(0, start - 40), start)
+            if early and (early.group("m") or early.group("ampm")):
+                hour = _twelve_hour(int(early.group("h")), early.group("ampm"))
+                minute = int(early.group("m") or 0)
+                early_zone = early.group("zone")
+                if early_zone and zone_for(early_zone) is not None:
+                    zone = zone or early_zone
+                start = early.start()
         if hour is not None and not (0 <= hour <= 24 and 0 <= minute < 60 and second < 61):
             hour, minute, second = None, 0, 0
-        found.append(
-            DateMatch(match.start(), end, year, month, day, hour, minute, second, zone, numeric)
-        )
+        found.append(DateMatch(start, end, year, month, day, hour, minute, second, zone, numeric))
     return found
 
 
@@ -264,10 +279,12 @@ def parse_header_date(value: str, fallback_zone: tzinfo) -> datetime | None:
     value = value.strip()
     if not value:
         return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        parsed = None
+    parsed = None
+    if _RFC5322_DATE.match(value):
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
     if parsed is not None:
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=fallback_zone)
     for found in find_dates(value):

@@ -22,6 +22,7 @@ SPEC = PlatformSpec(
     ),
     marketplace_text=_TEXT,
     marketplace_domain=_DOMAIN,
+    marketplace_prefix="ebay.",
     default_marketplace="ebay.com",
     buyer_domains=("members.ebay",),
 )

@@ -78,13 +78,16 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "complaint_id",
-        r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer|ID de (?:la )?(?:plainte|reclamación|denuncia)"
+        r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer"
+        r"|ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)|Numéro de (?:la )?(?:plainte|réclamation)"
+        r"|ID (?:del )?(?:reclamo|reclamo|segnalazione)|ID reclamo|Número de (?:reclamación|denuncia)"
         r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID|Rights owner reference|Notice ID|VeRO reference|Report ID)"
         + _SEP
         + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![\w-])",
     ),
 )
 _HAS_DIGIT = re.compile(r"\d")
+_SKU_SHAPE = re.compile(r"[\d_-]")
 
 
 def extract(text: str, platform: str) -> dict[str, list[str]]:
@@ -96,7 +99,8 @@ def extract(text: str, platform: str) -> dict[str, list[str]]:
             continue
         for match in rule.pattern.finditer(text):
             value = match.group(1)
-            if rule.key in ("sku", "complaint_id", "order_id") and not _HAS_DIGIT.search(value):
+            shape = _SKU_SHAPE if rule.key == "sku" else _HAS_DIGIT
+            if rule.key in ("sku", "complaint_id", "order_id") and not shape.search(value):
                 continue
             found[rule.key].append((match.start(1), value))
     result: dict[str, list[str]] = {}

@@ -29,11 +29,11 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 }
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
-_WORD = re.compile(r"[a-zà-ÿ]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[a-zà-ÿąćęłńóśźż]+(?:'[a-z]+)?")
 
 
 def detect(text: str, default: str = "en") -> str:
-    """`ja`, `zh`, `en`, `de`, `fr`, `es`, `it` or `nl`; `default` when nothing tells."""
+    """`ja`, `zh`, `en`, `de`, `fr`, `es`, `it`, `nl`, `pl` or `sv`; `default` when nothing tells."""
     sample = text[:SAMPLE_CHARS]
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))

@@ -8,7 +8,7 @@ DESIGN 4.1 (keys in that order) and `describe` one line for humans.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 IDENTIFIER_KEYS: tuple[str, ...] = ("asin", "order_id", "case_id", "item_id", "sku", "complaint_id")
@@ -45,7 +45,7 @@ class Notice:
     action_required: bool = False
     summary_zh: str = ""
     summary_en: str = ""
-    effective_date: datetime | None = None
+    effective_date: date | None = None
     subject: str = ""
     sent_at: datetime | None = None
     parser: str = "generic"
@@ -70,7 +70,7 @@ class Notice:
             "summary_en": self.summary_en,
         }
         if self.effective_date is not None:
-            record["effective_date"] = format_utc(self.effective_date)
+            record["effective_date"] = self.effective_date.isoformat()
         if self.error is not None:
             record["error"] = self.error
         return record

@@ -56,7 +56,8 @@ ACTION_CATEGORIES = frozenset(
 BRANDING_SCAN_CHARS = 4000
 _REINSTATED = re.compile(
     r"(?<!not been )(?<!not )(?:reinstated|reactivated|restored|wiederhergestellt|reaktiviert|rétabli|réactivé"
-    r"|restablecid|reactivad|ripristinat|riattivat|再開され|已恢复|恢复(?:了|正常)|申诉(?:已)?(?:通过|成功))",
+    r"|restablecid|reactivad|ripristinat|riattivat|再開され|已恢复|恢复(?:了|正常)|申诉(?:已)?(?:通过|成功)"
+    r"|(?:removed|lifted) the (?:\w+ )?restriction|can (?:now )?(?:list|sell) (?:items )?again)",
     re.I,
 )
 _NOT_REINSTATED = re.compile(
@@ -64,6 +65,9 @@ _NOT_REINSTATED = re.compile(
     r"|abgelehnt|rejeté|refusé|rechazad|respint|却下|驳回|未通过|被拒|失败",
     re.I,
 )
+
+
+_WRAPPED = re.compile(r"(?<=[^\n])[ \t]*\n(?![\n\-*•·>]|\s*(?:\d+[.)]|[A-Z][\w -]{0,30}:))[ \t]*")
 
 
 @cache
@@ -129,9 +133,9 @@ def _parse(message: object, message_id: str | None) -> Notice:
     domain = domain_of(original.from_addr)
     verified = _verified(spec, original, genuine is not None) if spec is not generic.SPEC else None
     subject = forwards.strip_forward_prefix(original.subject)
-    body = original.body
+    body = _unwrap_lines(original.body)
     lang = language.detect(body or subject)
-    marketplace = spec.marketplace(original.headers, subject, body, domain)
+    marketplace = spec.marketplace(original.headers, subject, body, domain, genuine=genuine is not None)
     hints = " ".join(mime.header(original.headers, name) for name in spec.category_headers)
     hint_text = re.sub(r"(?<=[a-z])(?=[A-Z])|[_-]", " ", hints)
     category = classify.classify(
@@ -182,11 +186,16 @@ def _parse(message: object, message_id: str | None) -> Notice:
         action_required=action,
         summary_zh=summary.render(facts, "zh"),
         summary_en=summary.render(facts, "en"),
-        effective_date=effective if category == "policy_update" else None,
+        effective_date=effective.date() if effective and category == "policy_update" else None,
         subject=subject,
         sent_at=original.sent_at,
         parser=spec.name,
     )
+
+
+def _unwrap_lines(text: str) -> str:
+    """Join hard-wrapped lines (single newlines) so phrases split by wrapping still match."""
+    return _WRAPPED.sub(" ", text)
 
 
 def _is_reinstated(body: str) -> bool:

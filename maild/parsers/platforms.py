@@ -43,8 +43,13 @@ class PlatformSpec:
             for relay in self.buyer_domains
         )
 
-    def marketplace(self, headers: Message, subject: str, body: str, domain: str) -> str | None:
-        """Header id, then a marketplace named in subject/body, then the sender's domain."""
+    def marketplace(
+        self, headers: Message, subject: str, body: str, domain: str, *, genuine: bool
+    ) -> str | None:
+        """Header id, then a marketplace named in subject/body, then the sender's domain.
+
+        A sender that only poses as the platform gets no default marketplace.
+        """
         for header_value in (headers.get("X-Marketplace-ID"), headers.get("X-Marketplace-Id")):
             if isinstance(header_value, str) and header_value.strip() in self.marketplace_ids:
                 return self.marketplace_ids[header_value.strip()]
@@ -53,6 +58,8 @@ class PlatformSpec:
                 found = self.marketplace_text.search(text)
                 if found:
                     return self.marketplace_prefix + found.group(1).lower()
+        if not genuine:
+            return None
         if self.marketplace_domain is not None and self.is_genuine(domain):
             found = self.marketplace_domain.search(domain)
             if found:
