@@ -14,4 +14,5 @@ SPEC = PlatformSpec(
     brand=re.compile(r"ali-?express|速卖通|alibaba|阿里巴巴", re.I),
     branding=re.compile(r"aliexpress (?:seller|team|卖家|商家)|速卖通|全球速卖通|阿里巴巴", re.I),
     default_marketplace="aliexpress.com",
+    claimed_marketplace="aliexpress.com",
 )

@@ -23,6 +23,13 @@ PRECEDENCE: tuple[str, ...] = (
     "policy_update",
 )
 
+# A category that wins outright once it scores this much: an appeal decision always talks about
+# the suspension or complaint it decides on, so those words must not outvote it.
+DOMINANT: dict[str, int] = {"appeal_decision": 3}
+
+# Mail from no platform is only ever `legal` (a law firm's TRO notice) or `other`.
+NON_PLATFORM_CATEGORIES: frozenset[str] = frozenset({"legal"})
+
 _DONE = (
     r"(?:has been|have been|was|were|is now|are now|got|been)"
     r"(?:\s(?:permanently|temporarily|indefinitely|automatically|now|also))?"
@@ -30,11 +37,20 @@ _DONE = (
 
 PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
     "appeal_decision": {
-        "nl": (r"(?:beroep|bezwaar|actieplan).{0,60}(?:goedgekeurd|afgewezen|beoordeeld|geaccepteerd)",
-               r"(?:opnieuw geactiveerd|hersteld)"),
-        "pl": (r"(?:odwołanie|plan działania).{0,60}(?:zaakceptowan|odrzucon|rozpatrzon)",
-               r"(?:przywrócon|ponownie aktywowan)"),
-        "sv": (r"(?:överklagande|åtgärdsplan).{0,60}(?:godkänt|avslaget|granskat)", r"återställ|återaktiver"),
+        "nl": (
+            r"(?:bedankt|dank) voor (?:je|uw) (?:beroep|bezwaar)",
+            r"informatie nodig voor (?:je|uw) (?:beroep|bezwaar)",
+            r"(?:beroep|bezwaar|actieplan).{0,60}(?:goedgekeurd|afgewezen|beoordeeld|geaccepteerd)",
+            r"(?:opnieuw geactiveerd|hersteld)",
+        ),
+        "pl": (
+            r"(?:odwołanie|plan działania).{0,60}(?:zaakceptowan|odrzucon|rozpatrzon)",
+            r"(?:przywrócon|ponownie aktywowan)",
+        ),
+        "sv": (
+            r"(?:överklagande|åtgärdsplan).{0,60}(?:godkänt|avslaget|granskat)",
+            r"återställ|återaktiver",
+        ),
         "en": (
             r"(?:your|the) (?:appeal|plan of action|POA|reinstatement request)\b.{0,40}\b"
             r"(?:has been|was|is) (?:approved|accepted|granted|rejected|denied|declined|reviewed|unsuccessful|successful)",
@@ -48,32 +64,42 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"need(?:s)? (?:more|additional) information (?:to|before we can) (?:reinstate|review your appeal)",
             r"(?:removed|lifted) the (?:\w+ )?restrictions? (?:on|from)",
             r"restrictions? (?:has|have) been (?:removed|lifted)",
-            r"thanks? (?:you )?for (?:your|submitting an?) appeal",
+            r"thank(?:s| you) for (?:your |submitting (?:your |an? )?)(?:appeal|plan of action|POA)",
+            r"(?:more|additional) information (?:about|regarding|on|for) your (?:appeal|plan of action|POA)",
             r"reviewed the information you (?:sent|provided|submitted)",
         ),
         "de": (
+            r"(?:Vielen )?Dank für Ihren (?:Einspruch|Widerspruch|Aktionsplan)",
             r"(?:Einspruch|Widerspruch|Aktionsplan|Beschwerde gegen die Entscheidung).{0,60}"
             r"(?:angenommen|abgelehnt|genehmigt|geprüft|stattgegeben)",
             r"(?:wieder ?hergestellt|wieder aktiviert|reaktiviert|wieder freigeschaltet)",
         ),
         "fr": (
+            r"Merci (?:pour|d'avoir soumis) votre (?:appel|recours|plan d'action)",
             r"(?:appel|recours|plan d'action|contestation).{0,60}(?:accepté|rejeté|refusé|examiné|approuvé)",
             r"(?:rétabli|réactivé|restauré)e?s?",
         ),
         "es": (
+            r"Gracias por (?:tu|su|enviar (?:tu|su)) (?:apelación|recurso|plan de acción)",
             r"(?:apelación|recurso|plan de acción).{0,60}(?:aceptad|rechazad|aprobad|revisad|denegad)[oa]",
             r"(?:restablecid|reactivad|restaurad)[oa]s?",
         ),
         "it": (
+            r"Grazie per (?:il tuo|aver inviato il tuo|il) (?:ricorso|appello|piano d'azione)",
             r"(?:ricorso|appello|piano d'azione|contestazione).{0,60}(?:accettat|respint|approvat|esaminat|rifiutat)[oa]",
             r"(?:ripristinat|riattivat)[oaie]",
         ),
         "ja": (
+            r"(?:申し立て|改善計画書?|再開リクエスト|異議).{0,20}(?:審査結果|結果)",
+            r"再開(?:することは)?できません",
+            r"改善計画書?をご提出いただき",
             r"(?:申し立て|異議申し立て|改善計画|再開リクエスト).{0,30}(?:承認|却下|審査しました|確認しました|受理)",
             r"(?:再開|復元|回復)(?:されました|しました)",
         ),
         "zh": (
-            r"申诉.{0,12}(?:通过|成功|驳回|被拒|未通过|失败|结果|已审核|已处理)",
+            r"感谢您(?:提交)?的?申诉",
+            r"申诉(?:结果|审核结果|未通过|已通过|被驳回)",
+            r"申诉[^，。,.\n]{0,8}(?:通过|成功|驳回|被拒|未通过|失败|结果|已审核|已处理)",
             r"(?:已|成功)恢复|恢复.{0,6}(?:销售|权限|账户|账号|店铺|商品|listing)",
         ),
     },
@@ -118,15 +144,21 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"诉讼", r"法院", r"律师函", r"临时禁令|禁令", r"起诉", r"司法(?:冻结|程序)"),
     },
     "suspension": {
-        "nl": (r"verkoopprivileges?.{0,40}(?:ingetrokken|gedeactiveerd|opgeschort|verwijderd)",
-               r"(?:ingetrokken|gedeactiveerd|opgeschort).{0,30}verkoopprivileges?",
-               r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)"),
-        "pl": (r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane|usunięte)",
-               r"(?:zawiesiliśmy|dezaktywowaliśmy|cofnęliśmy).{0,30}(?:uprawnienia|konto)",
-               r"konto.{0,30}zostało (?:zawieszone|dezaktywowane|zablokowane)"),
-        "sv": (r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats|spärrats)",
-               r"(?:stängt av|inaktiverat|spärrat).{0,30}(?:ditt )?(?:konto|försäljningsrättigheter)",
-               r"konto.{0,30}har (?:stängts av|inaktiverats|spärrats)"),
+        "nl": (
+            r"verkoopprivileges?.{0,40}(?:ingetrokken|gedeactiveerd|opgeschort|verwijderd)",
+            r"(?:ingetrokken|gedeactiveerd|opgeschort).{0,30}verkoopprivileges?",
+            r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)",
+        ),
+        "pl": (
+            r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane|usunięte)",
+            r"(?:zawiesiliśmy|dezaktywowaliśmy|cofnęliśmy).{0,30}(?:uprawnienia|konto)",
+            r"konto.{0,30}zostało (?:zawieszone|dezaktywowane|zablokowane)",
+        ),
+        "sv": (
+            r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats|spärrats)",
+            r"(?:stängt av|inaktiverat|spärrat).{0,30}(?:ditt )?(?:konto|försäljningsrättigheter)",
+            r"konto.{0,30}har (?:stängts av|inaktiverats|spärrats)",
+        ),
         "en": (
             r"(?:privileges|account|store|shop)\s"
             + _DONE
@@ -169,17 +201,36 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"アカウント(?:が|は).{0,10}(?:停止|無効化|制限)",
         ),
         "zh": (
-            r"(?:店铺|账户|账号|帐户|帐号|销售权限|销售权).{0,8}(?:冻结|封禁|关闭|暂停|停用|受限|限制|移除|被封)",
-            r"(?:冻结|封禁|暂停|停用|关闭)(?:了)?(?:您的)?(?:店铺|账户|账号|销售权限)",
+            r"(?:店铺|账户|账号|帐户|帐号|销售权限|销售权)[^，。,.\n将会]{0,6}(?:已被|已经被|已|被)(?:冻结|封禁|关闭|暂停|停用|限制|移除|封)",
+            r"(?<![将会能])(?:冻结|封禁|暂停|停用|关闭)(?:了)?(?:您的)?(?:店铺|账户|账号|销售权限)",
+            r"(?:店铺|账户|账号)(?:冻结|封禁|关闭|停用)(?:通知|告知)",
         ),
     },
     "ip_complaint": {
-        "nl": (r"intellectuele eigendom", r"merkinbreuk|handelsmerk|merkrecht", r"auteursrecht",
-               r"namaak|nagemaakt", r"rechthebbende", r"inbreuk"),
-        "pl": (r"własności intelektualnej", r"znaku towarowego|znak towarowy", r"prawa autorskie|praw autorskich",
-               r"podróbk|podrobion", r"właściciel praw", r"naruszeni[ea] praw"),
-        "sv": (r"immateriella rättigheter", r"varumärke", r"upphovsrätt", r"förfalskad|piratkopi",
-               r"rättighetsinnehavare", r"intrång"),
+        "nl": (
+            r"intellectuele eigendom",
+            r"merkinbreuk|handelsmerk|merkrecht",
+            r"auteursrecht",
+            r"namaak|nagemaakt",
+            r"rechthebbende",
+            r"inbreuk",
+        ),
+        "pl": (
+            r"własności intelektualnej",
+            r"znaku towarowego|znak towarowy",
+            r"prawa autorskie|praw autorskich",
+            r"podróbk|podrobion",
+            r"właściciel praw",
+            r"naruszeni[ea] praw",
+        ),
+        "sv": (
+            r"immateriella rättigheter",
+            r"varumärke",
+            r"upphovsrätt",
+            r"förfalskad|piratkopi",
+            r"rättighetsinnehavare",
+            r"intrång",
+        ),
         "en": (
             r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
             r"(?:trademark|copyright|patent|design)s? (?:infringement|complaint|owner|holder|violation|claim|rights)",
@@ -230,11 +281,21 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"知识产权", r"商标", r"版权", r"著作权", r"专利", r"侵权", r"假冒|仿冒", r"权利人"),
     },
     "verification_request": {
-        "nl": (r"verificatie|verifiëren", r"(?:documenten|conformiteitsverklaring|testrapporten?|facturen)"
-               r".{0,40}(?:uploaden|indienen|verstrekken)|(?:upload|verstrek).{0,40}(?:documenten|conformiteitsverklaring|testrapport)"),
-        "pl": (r"weryfikacj", r"(?:prześlij|dostarcz|przedłóż).{0,40}(?:dokumenty|certyfikat|deklaracj|faktur)"),
-        "sv": (r"verifiering|verifiera", r"(?:ladda upp|skicka in|tillhandahåll).{0,40}(?:dokument|intyg|fakturor)"),
+        "nl": (
+            r"verificatie|verifiëren",
+            r"(?:documenten|conformiteitsverklaring|testrapporten?|facturen)"
+            r".{0,40}(?:uploaden|indienen|verstrekken)|(?:upload|verstrek).{0,40}(?:documenten|conformiteitsverklaring|testrapport)",
+        ),
+        "pl": (
+            r"weryfikacj",
+            r"(?:prześlij|dostarcz|przedłóż).{0,40}(?:dokumenty|certyfikat|deklaracj|faktur)",
+        ),
+        "sv": (
+            r"verifiering|verifiera",
+            r"(?:ladda upp|skicka in|tillhandahåll).{0,40}(?:dokument|intyg|fakturor)",
+        ),
         "en": (
+            r"(?:provide|submit|update|enter|add)\b.{0,30}\b(?:VAT|tax|EPR|WEEE|EORI|registration|licen[cs]e) (?:registration )?(?:number|ID|information|details)",
             r"verify your (?:identity|information|business|account|details)",
             r"(?:identity|business|seller|account) verification(?! code)",
             r"(?:upload|provide|submit|send)(?: us)? (?:the )?(?:following |required |additional )?"
@@ -244,9 +305,11 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"\bKYC\b|know your customer|tax interview|W-8BEN|proof of address|safety data sheet",
             r"compliance (?:documents?|documentation|requirements?|review)",
             r"documents? (?:required|requested|needed)",
-            r"(?:attach|send|provide|upload|submit)\b.{0,40}\b(?:invoices?|documents?|certificates?|receipts?|licen[cs]es?)\b",
+            r"(?:attach|send|provide|upload|submit)\b(?s:.{0,60})\b(?:invoices?|documents?|certificates?|receipts?|licen[cs]es?)\b",
         ),
         "de": (
+            r"(?:Nachweis|Registrierung|Registrierungsnummer|Zertifikat|Unterlagen|Dokumente)\b.{0,40}\b(?:erforderlich|benötigt|angefordert)",
+            r"hinterlegen Sie",
             r"Verifizierung|Identitätsprüfung|verifizieren|Identität",
             r"(?:bestätigen|verifizieren|überprüfen) Sie Ihre (?:Identität|Angaben|Daten|Geschäftsdaten)",
             r"laden Sie .{0,60}(?:Unterlagen|Dokumente|Nachweise|Zertifikate|Rechnungen).{0,80}\bhoch\b",
@@ -275,19 +338,26 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"適合証明|適合宣言|試験報告書",
         ),
         "zh": (
+            r"核验|视频认证|实名认证",
             r"(?:身份|资质|账户|企业|店铺)(?:验证|认证|审核)",
             r"\bKYC\b",
-            r"(?:提交|上传|提供|补充).{0,12}(?:资料|文件|证明|证书|发票|材料|报告)",
+            r"(?:提交|上传|提供|补充).{0,12}(?:资料|文件|证明|证书|发票|材料|资质)",
             r"(?:检测报告|合格证书|CPC|CE认证|认证证书)",
         ),
     },
     "listing_removed": {
-        "nl": (r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd|gedeactiveerd|geblokkeerd|onderdrukt)",
-               r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd|gedeactiveerd)"),
-        "pl": (r"(?:oferta|ofertę|ogłoszenie|produkt).{0,40}(?:została|zostało|został) (?:usunięt|dezaktywowan|zablokowan)",
-               r"(?:usunęliśmy|dezaktywowaliśmy|zablokowaliśmy).{0,30}(?:ofert|ogłoszeni|produkt)"),
-        "sv": (r"(?:erbjudande|annons|produkt).{0,40}har (?:tagits bort|inaktiverats|spärrats)",
-               r"(?:tagit bort|inaktiverat|spärrat) (?:ditt |det |följande )?(?:erbjudande|annons)"),
+        "nl": (
+            r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd|gedeactiveerd|geblokkeerd|onderdrukt)",
+            r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd|gedeactiveerd)",
+        ),
+        "pl": (
+            r"(?:oferta|ofertę|ogłoszenie|produkt).{0,40}(?:została|zostało|został) (?:usunięt|dezaktywowan|zablokowan)",
+            r"(?:usunęliśmy|dezaktywowaliśmy|zablokowaliśmy).{0,30}(?:ofert|ogłoszeni|produkt)",
+        ),
+        "sv": (
+            r"(?:erbjudande|annons|produkt).{0,40}har (?:tagits bort|inaktiverats|spärrats)",
+            r"(?:tagit bort|inaktiverat|spärrat) (?:ditt |det |följande )?(?:erbjudande|annons)",
+        ),
         "en": (
             r"(?:listings?|products?|items?|ASINs?|offers?)\b.{0,60}\b"
             + _DONE
@@ -321,7 +391,12 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "claim_dispute": {
-        "nl": (r"A-tot-z-garantie|A-tot-z", r"terugboeking|chargeback", r"geschil", r"retourverzoek"),
+        "nl": (
+            r"A-tot-z-garantie|A-tot-z",
+            r"terugboeking|chargeback",
+            r"geschil",
+            r"retourverzoek",
+        ),
         "pl": (r"gwarancj[ai] od A do Z", r"obciążenie zwrotne", r"spór", r"wniosek o zwrot"),
         "sv": (r"A-till-Ö-garanti|A-till-Z", r"återkrav|chargeback", r"tvist", r"returbegäran"),
         "en": (
@@ -371,6 +446,9 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"Ato?zリクエスト|申請",
         ),
         "zh": (
+            r"(?:消费者|买家|顾客).{0,6}(?:申请|发起)(?:了)?(?:退货|退款|售后|纠纷)",
+            r"退货退款",
+            r"【售后】",
             r"A-to-Z|亚马逊商城交易保障",
             r"拒付|退单",
             r"纠纷",
@@ -379,7 +457,12 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
     },
     "policy_warning": {
-        "nl": (r"waarschuwing", r"schending van (?:ons |het )?beleid", r"accountstatus", r"in strijd met"),
+        "nl": (
+            r"waarschuwing",
+            r"schending van (?:ons |het )?beleid",
+            r"accountstatus",
+            r"in strijd met",
+        ),
         "pl": (r"ostrzeżenie", r"naruszeni[ea] (?:zasad|polityki)", r"kondycja konta", r"niezgodn"),
         "sv": (r"varning", r"brott mot (?:vår |policyn)", r"kontohälsa", r"överträdelse"),
         "en": (
@@ -428,6 +511,12 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"注文不良率|出荷遅延率|キャンセル率",
         ),
         "zh": (
+            r"违约金|罚款|扣款通知|处罚通知",
+            r"(?:发货|履约|揽收)(?:超时|时效)",
+            r"预警",
+            r"超标",
+            r"(?:客诉率|退货率|差评率|缺陷率|迟发率|取消率|纠纷率).{0,10}(?:超标|过高|高于|超过)",
+            r"高于平台标准|低于平台标准",
             r"违反.{0,10}(?:政策|规则|规定|条款)",
             r"违规",
             r"账户(?:状况|健康)",
@@ -440,13 +529,20 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "pl": (r"wypłat", r"płatnoś(?:ć|ci) (?:wstrzyman|opóźnion)", r"rezerw"),
         "sv": (r"utbetalning", r"betalning(?:ar)? (?:spärrad|försenad|innehållen)", r"reserv"),
         "en": (
-            r"disbursement",
+            r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?|disbursements?|proceeds)",
+            r"(?:amount|funds|payouts?|payments?)s? on hold",
+            r"(?:payouts?|payments?|funds) (?:is |are )?(?:on hold|paused|delayed)",
+            r"disbursements? (?:is |are |has been |have been |was )?(?:delayed|on hold|held|suspended|deferred|failed|paused)",
+            r"(?:unable|could not|couldn't|were unable) (?:to )?(?:disburse|charge|collect|transfer|pay)",
+            r"(?:charge|payment|card) (?:was |has been )?(?:declined|failed|rejected)",
+            r"(?:placed|put) (?:a )?(?:temporary )?hold on",
+            r"(?:fund|payment|payout|disbursement)s? release",
+            r"release of (?:the |your )?funds",
+            r"funds?\b.{0,30}\b(?:delayed|on hold|held|frozen|withheld)",
+            r"withdrawals?\b.{0,30}\b(?:on hold|suspended|delayed|frozen|rejected)",
             r"payment (?:hold|on hold|reserve|delay|schedule)",
             r"\breserve\b",
             r"funds? (?:are|is|have been|has been) (?:held|on hold|delayed|released)",
-            r"\bpayouts?\b",
-            r"settlement",
-            r"(?:your|the) payment (?:of|has|was|is)",
             r"payments? (?:are|is) (?:on hold|delayed)",
         ),
         "de": (
@@ -463,6 +559,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "it": (r"pagamento|bonifico|versamento", r"riserva"),
         "ja": (r"支払い|入金|振込", r"保留"),
         "zh": (
+            r"提现.{0,10}(?:暂停|冻结|延迟|失败|审核)",
+            r"资金.{0,6}(?:冻结|暂扣|延迟)",
             r"放款|回款|打款|提现|结算",
             r"(?:冻结|暂扣|预留).{0,6}(?:资金|货款)",
             r"货款|保证金",
@@ -489,10 +587,19 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": (r"买家(?:消息|留言|来信|咨询)|顾客(?:消息|留言)",),
     },
     "policy_update": {
-        "nl": (r"wijziging(?:en)? (?:in|van|aan)", r"treedt .{0,30}in werking", r"nieuwe (?:vereiste|regels?|kosten)"),
-        "pl": (r"zmian[ay] (?:w|zasad|opłat)", r"wchodzi w życie|wejdzie w życie", r"nowe (?:wymagania|zasady|opłaty)"),
+        "nl": (
+            r"wijziging(?:en)? (?:in|van|aan)",
+            r"treedt .{0,30}in werking",
+            r"nieuwe (?:vereiste|regels?|kosten)",
+        ),
+        "pl": (
+            r"zmian[ay] (?:w|zasad|opłat)",
+            r"wchodzi w życie|wejdzie w życie",
+            r"nowe (?:wymagania|zasady|opłaty)",
+        ),
         "sv": (r"ändring(?:ar)? (?:i|av)", r"träder i kraft", r"nya (?:krav|regler|avgifter)"),
         "en": (
+            r"\bsellers (?:who|that) .{0,60}\b(?:must|will need to|are required to)\b",
             r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms) (?:update|updates|change|changes)",
             r"we are (?:updating|changing|introducing|launching)",
             r"important (?:changes|update)",

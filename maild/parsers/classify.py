@@ -11,7 +11,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from maild.parsers.category_patterns import PATTERNS, PRECEDENCE
+from maild.parsers.category_patterns import (
+    DOMINANT,
+    NON_PLATFORM_CATEGORIES,
+    PATTERNS,
+    PRECEDENCE,
+)
 
 SUBJECT_WEIGHT = 3
 MAX_BODY_HITS = 3
@@ -52,14 +57,44 @@ def scores(subject: str, body: str, language: str) -> dict[str, int]:
     return result
 
 
-def classify(subject: str, body: str, language: str, *, buyer_relay: bool = False) -> str:
-    """The category of a notice; `buyer_relay` marks mail from a buyer-message relay domain."""
+def classify(
+    subject: str,
+    body: str,
+    language: str,
+    *,
+    buyer_relay: bool = False,
+    platform: bool = True,
+    announces: bool = False,
+) -> str:
+    """The category of a notice.
+
+    `buyer_relay` marks mail from a buyer-message relay domain; `platform` is False for mail
+    from no known platform, which can only be `legal` (with a subject-strength score) or `other`.
+    `announces` (the text names the date a rule takes effect) is one more point for
+    `policy_update`.
+    """
     found = scores(subject, body, language)
+    if announces and "policy_update" in found:
+        found["policy_update"] += 1
+    in_subject = {cat for cat in found if subject and _subject_hit(cat, subject, language)}
     if buyer_relay:
         return _buyer_relay_category(found)
+    if not platform:
+        found = {
+            cat: score
+            for cat, score in found.items()
+            if cat in NON_PLATFORM_CATEGORIES and score >= SUBJECT_WEIGHT
+        }
     if not found:
         return "other"
-    return max(found, key=lambda cat: (found[cat], -PRECEDENCE.index(cat)))
+    for category, threshold in DOMINANT.items():
+        if found.get(category, 0) >= threshold:
+            return category
+    return max(found, key=lambda cat: (found[cat], cat in in_subject, -PRECEDENCE.index(cat)))
+
+
+def _subject_hit(category: str, subject: str, language: str) -> bool:
+    return any(regex.search(subject) for regex in _regexes(category, language))
 
 
 def _buyer_relay_category(found: dict[str, int]) -> str:

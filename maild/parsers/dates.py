@@ -113,7 +113,9 @@ _TIME_BEFORE = re.compile(
     re.I,
 )
 _ZONE_BEFORE = re.compile(r"(北京时间|北京時間|中国时间|日本時間)\s?$")
-_RFC5322_DATE = re.compile(r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+_RFC5322_DATE = re.compile(
+    r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}"
+)
 _OFFSET = re.compile(r"(?:UTC|GMT)\s?([+-])\s?(\d{1,2})(?::?(\d{2}))?", re.I)
 
 

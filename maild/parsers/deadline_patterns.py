@@ -152,6 +152,23 @@ RELATIVE_LEADS: tuple[str, ...] = (
     r"w terminie",
     r"inom",
 )
+# After "within N days": the limit belongs to a rule about some other event ("of payment"),
+# unless that event is this notice.
+RULE_TAILS: tuple[str, ...] = (
+    r"(?:of|after|from|following) (?!(?:this|the date of|receiving this|receipt of this|today|the notice))",
+    r"nach (?:Zahlung|Versand|Bestell|Zahlungseingang|Lieferung)",
+    r"(?:après|à compter de) (?:la |le )?(?:paiement|commande|expédition|livraison)",
+    r"(?:después|tras) (?:del? )?(?:pago|pedido|envío|entrega)",
+    r"(?:dal|dopo (?:il|la)) (?:pagamento|ordine|spedizione|consegna)",
+)
+# Right after a date or limit: it is the end of a promotion, not a demand.
+PROMOTION_AFTER: tuple[str, ...] = (
+    r"\bto (?:get|save|enjoy|receive|claim|unlock)\b",
+    r"\d+ ?% (?:off|discount|Rabatt|de (?:remise|réduction|descuento)|di sconto)",
+    r"\b(?:discount|free of charge|for free|Rabatt|remise|réduction|descuento|sconto)\b",
+    r"可享|优惠|免费|折扣|立减|返现",
+    r"割引|無料",
+)
 RELATIVE_TAILS: tuple[str, ...] = (r"以内に?", r"之内", r"以内", r"内に", r"内")
 
 ABSOLUTE_CUES: tuple[str, ...] = (
@@ -233,9 +250,11 @@ NOT_SELLER: tuple[str, ...] = (
     r"一般(?:会|在)",
     r"\bwij (?:beoordelen|reageren)\b",
     r"\b(?:will be|is being|are being|gets?) (?:reviewed|processed|released|evaluated|completed|credited|paid|refunded)\b",
-    r"\b(?:issued|dated|created|placed|shipped|delivered|received) (?:with)?in\b",
-    r"\b(?:past|last)\b",
     r"我们(?:将|会)",
+    r"(?:款项|资金|货款|退款|结果|审核|复审)[^，。,\n]{0,12}将",
+    r"(?:下单|付款|支付|发货|签收|收货)后",
+    r"\b(?:il nostro team|notre équipe|nuestro equipo|unser Team)\b",
+    r"\b(?:esaminerà|risponderà|verificherà|valuterà|examinera|répondra|revisará|responderá|prüft|antwortet)\b",
     r"平台(?:将|会)",
     r"(?:审核|处理)(?:时间|时效)",
     r"当社",

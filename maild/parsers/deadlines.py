@@ -46,6 +46,9 @@ _CUE = re.compile(
     re.I,
 )
 _TAIL = re.compile(r"^\s{0,2}(?:" + _alternation(table.ABSOLUTE_TAILS) + r")")
+_PROMOTION = re.compile(_alternation(table.PROMOTION_AFTER), re.I)
+_SENTENCE_END = re.compile(r"[.!?。！？\n]")
+_RULE_TAIL = re.compile(r"\s{0,2}(?:" + _alternation(table.RULE_TAILS) + r")", re.I)
 _NOT_SELLER = re.compile(_alternation(table.NOT_SELLER), re.I)
 _EFFECTIVE = re.compile(
     r"(?:^|[\s(（,，])(?:"
@@ -87,6 +90,13 @@ def _is_seller_limit(text: str, start: int) -> bool:
     return _NOT_SELLER.search(_clause_before(text, start)) is None
 
 
+def _is_promotion(text: str, end: int) -> bool:
+    """The sentence after `end` offers something (a discount) rather than demanding an action."""
+    window = text[end : end + 120]
+    stop = _SENTENCE_END.search(window)
+    return _PROMOTION.search(window[: stop.start()] if stop else window) is not None
+
+
 def _count(value: str) -> int | None:
     if value.isdigit():
         return int(value)
@@ -113,6 +123,8 @@ def relative_deadlines(text: str, ctx: Context) -> list[Deadline]:
     for match in _RELATIVE.finditer(text):
         amount = _count(match.group("n") or match.group("cn") or "")
         if not amount or amount > 400 or not _is_seller_limit(text, match.start()):
+            continue
+        if _RULE_TAIL.match(text, match.end()) or _is_promotion(text, match.end()):
             continue
         kind = next(k for k in table.UNITS if match.group(k) or match.group(f"c_{k}"))
         if kind == "hours":
@@ -151,7 +163,7 @@ def absolute_deadlines(text: str, ctx: Context) -> tuple[list[Deadline], list[da
             continue
         if ctx.sent_at is not None and moment < ctx.sent_at - timedelta(days=1):
             continue
-        if not _is_seller_limit(text, found.start):
+        if not _is_seller_limit(text, found.start) or _is_promotion(text, found.end):
             continue
         start = found.start - len(cue.group(0).lstrip(" (（,，")) if cue else found.start
         end = found.end + (tail.end() if tail else 0)

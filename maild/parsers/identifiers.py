@@ -25,68 +25,83 @@ class Rule:
     key: str
     pattern: re.Pattern[str]
     platforms: frozenset[str] | None = None
+    listable: bool = False
+
+
+LISTABLE_KEYS = frozenset({"sku", "complaint_id", "case_id"})
 
 
 def _rule(key: str, pattern: str, platforms: str | None = None, flags: int = re.I) -> Rule:
     return Rule(
-        key, re.compile(pattern, flags), frozenset(platforms.split()) if platforms else None
+        key,
+        re.compile(pattern, flags),
+        frozenset(platforms.split()) if platforms else None,
+        key in LISTABLE_KEYS,
     )
 
 
 RULES: tuple[Rule, ...] = (
     _rule("asin", r"(?<![A-Za-z0-9])(B0[A-Z0-9]{8})(?![A-Za-z0-9])", flags=0),
-    _rule("asin", r"\bASIN" + _SEP + r"(\d{9}[\dX])\b"),
+    _rule("asin", r"(?<![A-Za-z])ASIN" + _SEP + r"(\d{9}[\dX])(?![A-Za-z0-9])"),
     _rule("order_id", r"(?<![\d-])(\d{3}-\d{7}-\d{7})(?![\d-])"),
     _rule("order_id", r"(?<![\d-])(\d{2}-\d{5}-\d{5})(?![\d-])", "ebay"),
-    _rule("order_id", r"(?:\bPO|\bPurchase Order|采购单号?)" + _SEP + r"(\d{13,15})\b", "walmart"),
-    _rule("order_id", r"(?<![\w-])(PO-\d{3}-\d{6,20})(?![\w-])", "temu"),
+    _rule(
+        "order_id",
+        r"(?:(?<![A-Za-z])PO|(?<![A-Za-z])Purchase Order|采购单号?)" + _SEP + r"(\d{13,15})(?!\d)",
+        "walmart",
+    ),
+    _rule("order_id", r"(?<![\w-])(PO-\d{3}-\d{6,20})(?![A-Za-z0-9_-])", "temu"),
     _rule(
         "order_id",
         r"(?:\border (?:id|no\.?|number|#)|订单号|订单编号|訂單號|订单ID|注文番号|Bestellnummer"
         r"|numéro de commande|número de pedido|numero (?:di |dell')ordine)"
-        r"\s{0,3}[:：#]?\s{0,3}([A-Z0-9][A-Z0-9-]{5,30})(?![\w-])",
+        r"\s{0,3}[:：#]?\s{0,3}([A-Z0-9][A-Z0-9-]{5,30})(?![A-Za-z0-9_-])",
         "temu shein aliexpress",
     ),
     _rule(
         "case_id",
         r"(?:\bcase(?: ID)?|Fall-?ID|Fallnummer|ID (?:du |de )?(?:cas|caso)|N° de cas|案例编号|案例ID|ケースID"
-        r"|\bticket(?: ID)?|工单号)" + _SEP + r"(\d{8,11})\b",
+        r"|\bticket(?: ID)?|工单号)" + _SEP + r"(\d{8,11})(?!\d)",
         "amazon walmart",
     ),
     _rule(
         "case_id",
         r"(?:\bcase(?: ID)?|\breturn(?: ID)?|Fallnummer|Rücksendenummer|Fall-ID|dispute(?: ID)?)"
         + _SEP
-        + r"(\d{8,12})\b",
+        + r"(\d{8,12})(?!\d)",
         "ebay",
     ),
     _rule(
         "item_id",
         r"(?:\bitem(?: ID)?|Artikelnummer|Artikel-?Nr|numéro de l'objet|número de artículo"
-        r"|numero (?:dell')?oggetto|物品编号)" + _SEP + r"(\d{12})\b",
+        r"|numero (?:dell')?oggetto|物品编号)" + _SEP + r"(\d{12})(?!\d)",
         "ebay",
     ),
-    _rule("item_id", r"(?:\bitem(?: ID)?|商品ID)" + _SEP + r"(\d{6,14})\b", "walmart"),
+    _rule("item_id", r"(?:\bitem(?: ID)?|商品ID)" + _SEP + r"(\d{6,14})(?!\d)", "walmart"),
     _rule(
         "sku",
-        r"(?:Seller SKU|\bSKU(?: ID)?|商品编码|卖家SKU|货号|Händler-SKU|SKU vendeur)"
-        r"\s{0,3}[:：#]\s{0,3}([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![\w-])",
+        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?(?: ID)?|商品编码|卖家SKU|货号|Händler-SKU|SKU vendeur)"
+        r"\s{0,3}[:：#]\s{0,3}([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
     ),
     _rule(
         "sku",
-        r"(?:Seller SKU|\bSKU)\s([A-Za-z0-9]*(?:\d|-)[A-Za-z0-9._/-]{0,39})(?![\w-])",
+        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?)\s([A-Za-z0-9]*(?:\d|-)[A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
     ),
     _rule(
         "complaint_id",
         r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer"
         r"|ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)|Numéro de (?:la )?(?:plainte|réclamation)"
         r"|ID (?:del )?(?:reclamo|reclamo|segnalazione)|ID reclamo|Número de (?:reclamación|denuncia)"
-        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID|Rights owner reference|Notice ID|VeRO reference|Report ID)"
+        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID|Rights owner (?:notice )?reference|Notice (?:ID|reference)|VeRO reference|Report ID)"
         + _SEP
-        + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![\w-])",
+        + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![A-Za-z0-9_-])",
     ),
 )
 _HAS_DIGIT = re.compile(r"\d")
+# "SKU: A-1, A-2" / "SKU：sw1、sw2": more values after a labelled one.
+_MORE = re.compile(
+    r"\s{0,2}(?:[,、，;；/]|\band\b|和|及)\s{0,2}([A-Za-z0-9][A-Za-z0-9._-]{1,39})(?![A-Za-z0-9_-])"
+)
 _SKU_SHAPE = re.compile(r"[\d_-]")
 
 
@@ -103,6 +118,12 @@ def extract(text: str, platform: str) -> dict[str, list[str]]:
             if rule.key in ("sku", "complaint_id", "order_id") and not shape.search(value):
                 continue
             found[rule.key].append((match.start(1), value))
+            end = match.end()
+            while (
+                rule.listable and (more := _MORE.match(text, end)) and shape.search(more.group(1))
+            ):
+                found[rule.key].append((more.start(1), more.group(1)))
+                end = more.end()
     result: dict[str, list[str]] = {}
     for key, hits in found.items():
         seen: dict[str, None] = {}

@@ -92,11 +92,14 @@ def _claimed_platform(original: forwards.Original) -> PlatformSpec | None:
             or spec.brand.search(unmask(local))
         ):
             return spec
-    for spec in REGISTRY:
-        if spec.brand.search(original.subject):
-            return spec
     head = original.body[:BRANDING_SCAN_CHARS]
-    return next((spec for spec in REGISTRY if spec.branding.search(head)), None)
+    in_subject = [spec for spec in REGISTRY if spec.brand.search(original.subject)]
+    if len(in_subject) == 1:
+        spec = in_subject[0]
+        if spec.branding.search(head) or len(spec.brand.findall(head)) >= 2:
+            return spec
+    branded = [spec for spec in REGISTRY if spec.branding.search(head)]
+    return branded[0] if len(branded) == 1 else None
 
 
 def _verified(spec: PlatformSpec, original: forwards.Original, genuine_sender: bool) -> bool | None:
@@ -135,17 +138,11 @@ def _parse(message: object, message_id: str | None) -> Notice:
     subject = forwards.strip_forward_prefix(original.subject)
     body = _unwrap_lines(original.body)
     lang = language.detect(body or subject)
-    marketplace = spec.marketplace(original.headers, subject, body, domain, genuine=genuine is not None)
+    marketplace = spec.marketplace(
+        original.headers, subject, body, domain, genuine=genuine is not None
+    )
     hints = " ".join(mime.header(original.headers, name) for name in spec.category_headers)
     hint_text = re.sub(r"(?<=[a-z])(?=[A-Z])|[_-]", " ", hints)
-    category = classify.classify(
-        f"{subject}\n{hint_text}".strip(),
-        body,
-        lang,
-        buyer_relay=genuine is not None and spec.is_buyer_relay(domain),
-    )
-    if verified is False:
-        category = "phishing_suspect"
     ctx = Context(
         sent_at=original.sent_at,
         zone=zone_of(marketplace),
@@ -153,6 +150,16 @@ def _parse(message: object, message_id: str | None) -> Notice:
         china=spec.name in CHINESE_PLATFORMS,
     )
     deadline, effective = find_deadline(subject, body, ctx)
+    category = classify.classify(
+        f"{subject}\n{hint_text}".strip(),
+        body,
+        lang,
+        buyer_relay=genuine is not None and spec.is_buyer_relay(domain),
+        platform=spec is not generic.SPEC,
+        announces=effective is not None,
+    )
+    if verified is False:
+        category = "phishing_suspect"
     if category == "phishing_suspect":
         deadline = None
     ids = identifiers.extract(f"{subject}\n{body}", spec.name)

@@ -28,6 +28,8 @@ class PlatformSpec:
     marketplace_domain: re.Pattern[str] | None = None
     marketplace_prefix: str = ""
     default_marketplace: str | None = None
+    # What a sender that only poses as the platform is taken to mean, when the text names none.
+    claimed_marketplace: str | None = None
     marketplace_ids: dict[str, str] = field(default_factory=dict)
     buyer_domains: tuple[str, ...] = ()
     category_headers: tuple[str, ...] = ()
@@ -59,7 +61,7 @@ class PlatformSpec:
                 if found:
                     return self.marketplace_prefix + found.group(1).lower()
         if not genuine:
-            return None
+            return self.claimed_marketplace
         if self.marketplace_domain is not None and self.is_genuine(domain):
             found = self.marketplace_domain.search(domain)
             if found:

@@ -16,4 +16,5 @@ SPEC = PlatformSpec(
         r"shein (?:seller|team|marketplace|卖家|商家|供应商)|希音|sheingroup", re.I
     ),
     default_marketplace="shein.com",
+    claimed_marketplace="shein.com",
 )

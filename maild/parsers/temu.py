@@ -17,4 +17,5 @@ SPEC = PlatformSpec(
         re.I,
     ),
     default_marketplace="temu.com",
+    claimed_marketplace="temu.com",
 )

@@ -19,11 +19,16 @@ SPEC = PlatformSpec(
         "walmart.com.mx",
     ),
     brand=re.compile(r"wal-?mart|沃尔玛", re.I),
-    branding=re.compile(r"walmart (?:marketplace|seller|partner|team)|seller center|沃尔玛", re.I),
+    branding=re.compile(
+        r"walmart (?:marketplace|seller|partner) (?:team|support|center|performance)|the walmart team"
+        r"|walmart seller center|沃尔玛(?:卖家|商家)",
+        re.I,
+    ),
     marketplace_text=re.compile(
         r"(?<![@\w.-])(?:www\.|seller\.)?(walmart\.(?:com\.mx|ca))(?![\w-]|\.\w)", re.I
     ),
     marketplace_domain=re.compile(r"(?:^|\.)(walmart\.(?:com\.mx|ca))$", re.I),
     default_marketplace="walmart.com",
+    claimed_marketplace="walmart.com",
     buyer_domains=("relay.walmart.com",),
 )
