@@ -39,12 +39,15 @@ def record_error(sessions: sessionmaker[Session], mailbox_id: int, error: str) -
 
 
 def record_sync(sessions: sessionmaker[Session], mailbox_id: int,
-                uidnext: int | None = None) -> None:
-    """A sync finished cleanly: stamp it, remember how far the server is, clear the error."""
+                uidnext: int | None = None, error: str | None = None) -> None:
+    """A sync finished: stamp it, remember how far the server is, and replace the last error
+    (cleared, or a problem the sync worked around, such as a message the server refused)."""
     with sessions.begin() as session:
         row = session.get_one(Mailbox, mailbox_id)
         row.last_sync = datetime.now(UTC)
-        row.last_error = None
+        row.last_error = error
+        if error is not None:
+            row.last_error_at = row.last_sync
         if uidnext is not None:
             row.server_uidnext = uidnext
 

@@ -26,7 +26,9 @@ from datetime import UTC, datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from maild.audit import AuditLog
 from maild.config import ImapAccount
+from maild.errors import SourceError
 from maild.ingest import Checkpoint, Incoming, Ingestor
 from maild.sources import checkpoints
 
@@ -118,6 +120,7 @@ class FolderWorker:
         self.label = f"{account.name}/{folder}"
         self.mailbox_id = checkpoints.get_or_create(self.sessions, account.name, folder).id
         self.client: IMAPClient | None = None
+        self.unfetchable: str | None = None
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -199,8 +202,7 @@ class FolderWorker:
         for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
             if self.stop.is_set():
                 break  # the batch in hand was committed; the rest waits for the next run
-            response = client.fetch(uids, FETCH_ITEMS)
-            items = [self._incoming(uid, response[uid]) for uid in uids if uid in response]
+            items = self._fetch(uids)
             result = self.ingestor.ingest(
                 items, Checkpoint(self.mailbox_id, self.uidvalidity, max(uids)))
             self.last_uid = max(uids)
@@ -210,12 +212,53 @@ class FolderWorker:
             self._after_archive(uids)
         self._heal_after_archive()
         checkpoints.record_sync(self.sessions, self.mailbox_id,
-                                max(self.server_uidnext, self.last_uid + 1))
+                                max(self.server_uidnext, self.last_uid + 1),
+                                error=self.unfetchable)
         return new
 
+    def _fetch(self, uids: list[int], *, retry: bool = True) -> list[Incoming]:
+        """FETCH a batch of messages.
+
+        When the server refuses the FETCH or hangs up on it (Dovecot answers a message it cannot
+        read with ``BYE``), the session is reopened and the batch fetched one by one; a single
+        message refused twice is recorded and passed over, so it cannot block the folder. A
+        connection that cannot be reopened raises, and the worker backs off as usual.
+        """
+        assert self.client is not None
+        try:
+            response = self.client.fetch(uids, FETCH_ITEMS)
+        except imaplib.IMAP4.error as exc:
+            self._reopen_if_closed(exc)
+            if len(uids) > 1:
+                return [item for uid in uids for item in self._fetch([uid])]
+            if retry:
+                return self._fetch(uids, retry=False)
+            self._record_unfetchable(uids[0], exc)
+            return []
+        # A UID missing from the answer was expunged meanwhile: nothing left to keep.
+        return [self._incoming(uid, response[uid]) for uid in uids if uid in response]
+
+    def _reopen_if_closed(self, exc: imaplib.IMAP4.error) -> None:
+        if isinstance(exc, imaplib.IMAP4.abort):
+            log.warning("server hung up during FETCH mailbox=%s error=%s; reopening",
+                        self.label, exc)
+            self.disconnect()
+            self.client = connect(self.account)
+            self._select()
+
+    def _record_unfetchable(self, uid: int, exc: Exception) -> None:
+        """The server refuses this one message: audit it durably and name it in status, then go
+        on. It stays on the server (the checkpoint passes it, the mail is not touched)."""
+        self.unfetchable = f"server refused UID {uid} (uidvalidity {self.uidvalidity}): {exc}"
+        log.error("unfetchable mailbox=%s uid=%d error=%s", self.label, uid, exc)
+        with self.sessions.begin() as session:
+            AuditLog(session).record(f"imap:{self.label}", "fetch_refused", self.label,
+                                     uid=uid, uidvalidity=self.uidvalidity, error=str(exc))
+
     def _incoming(self, uid: int, data: dict[bytes, object]) -> Incoming:
-        raw = data.get(b"BODY[]") or b""
-        assert isinstance(raw, bytes)
+        raw = data.get(b"BODY[]")
+        if not isinstance(raw, bytes):
+            raise SourceError(f"{self.label}: the server sent no body for UID {uid}")
         internal = data.get(b"INTERNALDATE")
         internal_date = internal if isinstance(internal, datetime) else None
         if internal_date is not None and internal_date.tzinfo is None:

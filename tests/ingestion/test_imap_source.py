@@ -237,3 +237,28 @@ def test_without_idle_the_worker_polls_with_noop(
     finally:
         stop.set()
         thread.join(15)
+
+
+def test_a_message_the_server_cannot_read_does_not_block_the_folder(
+        dovecot: DovecotServer, account_for: Callable[..., ImapAccount],
+        ingestor: Ingestor) -> None:
+    """GIVEN one message whose file the server cannot read WHEN synced THEN the others are
+    archived, the refused UID is audited and shown as the mailbox's error."""
+    uids = dovecot.append_many([notice(i) for i in range(4)])
+    files = sorted((dovecot.maildir_root / "cur").iterdir()) + sorted(
+        (dovecot.maildir_root / "new").iterdir())
+    assert len(files) == 4
+    victim = files[1]
+    victim.chmod(0)
+    try:
+        FolderWorker(account_for(), "INBOX", ingestor, threading.Event()).run_once()
+    finally:
+        victim.chmod(0o600)
+    assert len(archived_hashes(ingestor.sessions)) == 3
+    with ingestor.sessions() as session:
+        refused = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "fetch_refused")).all()
+        box = session.scalars(select(Mailbox)).one()
+    assert len(refused) == 1
+    assert box.last_uid == uids[-1]
+    assert box.last_error is not None and "refused UID" in box.last_error
