@@ -83,6 +83,7 @@ class ImapAccount:
     connect_timeout: float = 30.0
     reconnect_min_seconds: float = 1.0
     reconnect_max_seconds: float = 300.0
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _secret(table: _Table, prefix: str) -> Secret | None:
     return Secret(env=env, file=Path(file) if file else None, command=command)
 
 
-def _imap_account(raw: dict[str, Any], index: int, file: str) -> ImapAccount:
+def _imap_account(raw: dict[str, Any], index: int, file: str, base: Path) -> ImapAccount:
     table = _Table(raw, f"imap[{index}].", file)
     if "password" in raw:
         raise table.fail("password", "inline passwords are not accepted; use password_env "
@@ -206,8 +207,10 @@ def _imap_account(raw: dict[str, Any], index: int, file: str) -> ImapAccount:
     if renew >= 29 * 60:
         raise table.fail("idle_renew_seconds", "must be under 1740 (RFC 2177: re-issue IDLE "
                                                "before 29 minutes)")
+    ca_file = table.get("ca_file", str, None)
     account = ImapAccount(
         name=name, host=host, port=port, tls=tls,
+        ca_file=_resolve(base, ca_file) if ca_file else None,
         username=table.get("username", str),
         password=password, oauth2_token=oauth2, folders=tuple(folders),
         after_archive=after,
@@ -251,7 +254,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
         raise core.fail("log_level", f"must be DEBUG, INFO, WARNING or ERROR, not {log_level}")
     core.check_unknown()
     accounts = tuple(
-        _imap_account(raw, i, file) for i, raw in enumerate(top.get("imap", list, []))
+        _imap_account(raw, i, file, base) for i, raw in enumerate(top.get("imap", list, []))
     )
     maildirs = []
     for i, raw in enumerate(top.get("maildir", list, [])):

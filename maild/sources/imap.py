@@ -41,12 +41,18 @@ FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 
 
 def connect(account: ImapAccount) -> IMAPClient:
-    """Open and authenticate a connection. The secret is read now and never kept or logged."""
+    """Open and authenticate a connection. The secret is read now and never kept or logged.
+
+    TLS always verifies the server's certificate and name, against the system's CAs or the
+    account's ``ca_file`` (a private CA).
+    """
+    context = ssl.create_default_context(
+        cafile=str(account.ca_file) if account.ca_file else None)
     client = IMAPClient(account.host, port=account.port, ssl=account.tls == "implicit",
-                        timeout=account.connect_timeout)
+                        ssl_context=context, timeout=account.connect_timeout)
     try:
         if account.tls == "starttls":
-            client.starttls(ssl.create_default_context())
+            client.starttls(context)
         if account.oauth2_token is not None:
             client.oauth2_login(account.username, account.oauth2_token.reveal())
         else:

@@ -4,6 +4,10 @@ and reconnects. The worker runs in-process here; test_daemon.py drives the real 
 from __future__ import annotations
 
 import hashlib
+import shutil
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -262,3 +266,38 @@ def test_a_message_the_server_cannot_read_does_not_block_the_folder(
     assert len(refused) == 1
     assert box.last_uid == uids[-1]
     assert box.last_error is not None and "refused UID" in box.last_error
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (it is its own CA), made with openssl."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    folder.chmod(0o755)
+    key.chmod(0o644)  # read by Dovecot's unprivileged login process in this test only
+    return cert, key
+
+
+def test_starttls_verifies_the_server_certificate(
+        dovecot_factory: Callable[..., DovecotServer], write_config: Callable[..., Path],
+        migrated_sessions: sessionmaker[Session], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a server with a private certificate WHEN maild connects with STARTTLS THEN it fails
+    without the CA and archives the mail once the CA is configured as ca_file."""
+    folder = Path(tempfile.mkdtemp(prefix="maild-tls-"))
+    try:
+        cert, key = make_certificate(folder)
+        server = dovecot_factory(
+            extra_config=f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n")
+        server.append(notice(1))
+        monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
+        ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
+        table = imap_table(server).replace('tls = "plain"', 'tls = "starttls"')
+        untrusted = load_config(write_config(table)).imap[0]
+        with pytest.raises(ssl.SSLCertVerificationError):
+            FolderWorker(untrusted, "INBOX", ingestor, threading.Event()).run_once()
+        trusted = load_config(write_config(table + f'ca_file = "{cert}"\n')).imap[0]
+        assert FolderWorker(trusted, "INBOX", ingestor, threading.Event()).run_once() == 1
+    finally:
+        shutil.rmtree(folder)
