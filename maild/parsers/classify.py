@@ -17,36 +17,45 @@ from maild.parsers.category_patterns import (
     PATTERNS,
     PRECEDENCE,
 )
+from maild.parsers.regexkit import required_literals
 
 SUBJECT_WEIGHT = 3
 MAX_BODY_HITS = 3
 BODY_SCAN_CHARS = 30_000
 
 
+Gated = tuple[tuple[str, ...] | None, re.Pattern[str]]
+
+
 @cache
-def _compiled(category: str, language: str) -> re.Pattern[str] | None:
-    """One alternation of the category's patterns in `language` (None when it has none)."""
+def _compiled(category: str, language: str) -> tuple[Gated, ...]:
+    """The category's patterns in `language`, each with the literals that gate it."""
     patterns = PATTERNS.get(category, {}).get(language, ())
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.I)
+    return tuple((required_literals(p), re.compile(p, re.I)) for p in patterns)
 
 
-def _regexes(category: str, language: str) -> list[re.Pattern[str]]:
+def _patterns(category: str, language: str) -> list[Gated]:
     languages = ("en",) if language == "en" else ("en", language)
-    return [rx for lang in languages if (rx := _compiled(category, lang)) is not None]
+    return [gated for lang in languages for gated in _compiled(category, lang)]
+
+
+def _may_match(gate: tuple[str, ...] | None, lowered: str) -> bool:
+    return gate is None or any(literal in lowered for literal in gate)
 
 
 def scores(subject: str, body: str, language: str) -> dict[str, int]:
     """Each category's score for this subject and body (zero scores omitted)."""
     text = body[:BODY_SCAN_CHARS]
+    lowered, lowered_subject = text.lower(), subject.lower()
     result: dict[str, int] = {}
     for category in PRECEDENCE:
         score = 0
         hits: set[str] = set()
-        for regex in _regexes(category, language):
-            if subject and regex.search(subject):
+        for gate, regex in _patterns(category, language):
+            if score < SUBJECT_WEIGHT and _may_match(gate, lowered_subject) and regex.search(subject):
                 score = SUBJECT_WEIGHT
+            if len(hits) >= MAX_BODY_HITS or not _may_match(gate, lowered):
+                continue
             for match in regex.finditer(text):
                 hits.add(match.group(0).lower())
                 if len(hits) >= MAX_BODY_HITS:
@@ -94,7 +103,7 @@ def classify(
 
 
 def _subject_hit(category: str, subject: str, language: str) -> bool:
-    return any(regex.search(subject) for regex in _regexes(category, language))
+    return any(regex.search(subject) for _gate, regex in _patterns(category, language))
 
 
 def _buyer_relay_category(found: dict[str, int]) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from maild.parsers.regexkit import trie_alternation
+
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     (
@@ -74,9 +76,7 @@ ZONE_NAMES: dict[str, tzinfo] = {
 CST_CHINA = timezone(timedelta(hours=8))
 CST_US = timezone(timedelta(hours=-6))
 
-_MONTH = (
-    r"(?P<{g}>" + "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True)) + r")"
-)
+_MONTH = r"(?P<{g}>" + trie_alternation(list(MONTHS)) + r")"
 _DATE = re.compile(
     r"(?<![\d.])(?:"
     r"(?P<iy>\d{4})[-/.](?P<im>\d{1,2})[-/.](?P<id>\d{1,2})(?!\d)"

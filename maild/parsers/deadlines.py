@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from maild.parsers import deadline_patterns as table
 from maild.parsers.dates import find_dates, resolve
+from maild.parsers.regexkit import trie_alternation
 
 SCAN_CHARS = 60_000
 
@@ -24,7 +25,7 @@ def _alternation(items: tuple[str, ...] | list[str]) -> str:
     return "|".join(f"(?:{item})" for item in items)
 
 
-_NUMBER = r"\d{1,3}|" + _alternation(sorted(table.NUMBER_WORDS, key=len, reverse=True))
+_NUMBER = r"\d{1,3}|" + trie_alternation(list(table.NUMBER_WORDS))
 _UNIT_GROUPS = "|".join(f"(?P<{kind}>{_alternation(words)})" for kind, words in table.UNITS.items())
 _RELATIVE = re.compile(
     r"(?:(?P<lead>\b(?:" + _alternation(table.RELATIVE_LEADS) + r"))\s{0,3}"

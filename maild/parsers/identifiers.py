@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from maild.parsers.notice import IDENTIFIER_KEYS
+from maild.parsers.regexkit import required_literals
 
 SCAN_CHARS = 100_000
 _SEP = r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?\s{0,3}[:：#]?\s{0,3}"
@@ -26,6 +27,7 @@ class Rule:
     pattern: re.Pattern[str]
     platforms: frozenset[str] | None = None
     listable: bool = False
+    gate: tuple[str, ...] | None = None
 
 
 LISTABLE_KEYS = frozenset({"sku", "complaint_id", "case_id"})
@@ -37,6 +39,7 @@ def _rule(key: str, pattern: str, platforms: str | None = None, flags: int = re.
         re.compile(pattern, flags),
         frozenset(platforms.split()) if platforms else None,
         key in LISTABLE_KEYS,
+        required_literals(pattern),
     )
 
 
@@ -109,8 +112,11 @@ def extract(text: str, platform: str) -> dict[str, list[str]]:
     """All six identifier lists for `text` (subject + body) of a notice from `platform`."""
     text = text[:SCAN_CHARS]
     found: dict[str, list[tuple[int, str]]] = {key: [] for key in IDENTIFIER_KEYS}
+    lowered = text.lower()
     for rule in RULES:
         if rule.platforms is not None and platform not in rule.platforms:
+            continue
+        if rule.gate is not None and not any(literal in lowered for literal in rule.gate):
             continue
         for match in rule.pattern.finditer(text):
             value = match.group(1)

@@ -55,6 +55,7 @@ CHARSET_ALIASES: dict[str, str] = {
 }
 _FALLBACK_CODECS = ("utf-8", "gb18030", "cp1252")
 _HIGH_BYTE = re.compile(rb"[\x80-\xff]")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 _ISO2022_ESCAPE = re.compile(rb"\x1b\$[@B(]")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([A-Za-z0-9_.:-]{2,40})", re.I)
 
@@ -109,7 +110,7 @@ def decode_header_value(value: object) -> str:
     if value is None:
         return ""
     text = str(value) if not isinstance(value, str) else value
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if _SURROGATE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     text = text.replace("\r", "").replace("\n", "")
     if "=?" not in text:
