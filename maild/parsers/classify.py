@@ -24,37 +24,60 @@ MAX_BODY_HITS = 3
 BODY_SCAN_CHARS = 30_000
 
 
-Gated = tuple[tuple[str, ...] | None, re.Pattern[str]]
+Gated = tuple[frozenset[str] | None, re.Pattern[str]]
 
 
 @cache
 def _compiled(category: str, language: str) -> tuple[Gated, ...]:
     """The category's patterns in `language`, each with the literals that gate it."""
     patterns = PATTERNS.get(category, {}).get(language, ())
-    return tuple((required_literals(p), re.compile(p, re.I)) for p in patterns)
+    gated = []
+    for pattern in patterns:
+        literals = required_literals(pattern)
+        gated.append((frozenset(literals) if literals else None, re.compile(pattern, re.I)))
+    return tuple(gated)
 
 
-def _patterns(category: str, language: str) -> list[Gated]:
-    languages = ("en",) if language == "en" else ("en", language)
-    return [gated for lang in languages for gated in _compiled(category, lang)]
+def _languages(language: str) -> tuple[str, ...]:
+    return ("en",) if language == "en" else ("en", language)
 
 
-def _may_match(gate: tuple[str, ...] | None, lowered: str) -> bool:
-    return gate is None or any(literal in lowered for literal in gate)
+@cache
+def _patterns(category: str, language: str) -> tuple[Gated, ...]:
+    return tuple(gated for lang in _languages(language) for gated in _compiled(category, lang))
+
+
+@cache
+def _all_literals(language: str) -> tuple[str, ...]:
+    """Every gate literal of every category in `language` (and English)."""
+    found = {
+        literal
+        for category in PRECEDENCE
+        for gate, _regex in _patterns(category, language)
+        if gate
+        for literal in gate
+    }
+    return tuple(sorted(found))
+
+
+def _present(text: str, language: str) -> frozenset[str]:
+    lowered = text.lower()
+    return frozenset(literal for literal in _all_literals(language) if literal in lowered)
 
 
 def scores(subject: str, body: str, language: str) -> dict[str, int]:
     """Each category's score for this subject and body (zero scores omitted)."""
     text = body[:BODY_SCAN_CHARS]
-    lowered, lowered_subject = text.lower(), subject.lower()
+    in_body, in_subject = _present(text, language), _present(subject, language)
     result: dict[str, int] = {}
     for category in PRECEDENCE:
         score = 0
         hits: set[str] = set()
         for gate, regex in _patterns(category, language):
-            if score < SUBJECT_WEIGHT and _may_match(gate, lowered_subject) and regex.search(subject):
-                score = SUBJECT_WEIGHT
-            if len(hits) >= MAX_BODY_HITS or not _may_match(gate, lowered):
+            if score < SUBJECT_WEIGHT and (gate is None or not gate.isdisjoint(in_subject)):
+                if regex.search(subject):
+                    score = SUBJECT_WEIGHT
+            if len(hits) >= MAX_BODY_HITS or (gate is not None and gate.isdisjoint(in_body)):
                 continue
             for match in regex.finditer(text):
                 hits.add(match.group(0).lower())

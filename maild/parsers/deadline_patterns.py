@@ -132,7 +132,7 @@ RELATIVE_LEADS: tuple[str, ...] = (
     r"within(?: the next)?",
     r"in the next",
     r"no later than",
-    r"in(?= \d+ (?:business |working )?days)",
+    r"in",
     r"innerhalb (?:von |der nächsten )?",
     r"binnen",
     r"in den nächsten",
@@ -169,6 +169,7 @@ PROMOTION_AFTER: tuple[str, ...] = (
     r"可享|优惠|免费|折扣|立减|返现",
     r"割引|無料",
 )
+CJK_RELATIVE_LEADS: tuple[str, ...] = ("请于", "请在", "须在", "需在", "须于", "需于", "务必在", "请", "于", "在")
 RELATIVE_TAILS: tuple[str, ...] = (r"以内に?", r"之内", r"以内", r"内に", r"内")
 
 ABSOLUTE_CUES: tuple[str, ...] = (

@@ -27,19 +27,15 @@ def _alternation(items: tuple[str, ...] | list[str]) -> str:
 
 _NUMBER = r"\d{1,3}|" + trie_alternation(list(table.NUMBER_WORDS))
 _UNIT_GROUPS = "|".join(f"(?P<{kind}>{_alternation(words)})" for kind, words in table.UNITS.items())
-_RELATIVE = re.compile(
-    r"(?:(?P<lead>\b(?:" + _alternation(table.RELATIVE_LEADS) + r"))\s{0,3}"
-    r"(?P<n>" + _NUMBER + r")\s{0,2}(?:" + _UNIT_GROUPS + r")(?![a-zà-ÿ])"
-    r"|(?P<cjk_lead>请于|请在|请|须在|需在|须于|需于|务必在|于|在)?\s{0,2}(?P<cn>"
-    + _NUMBER
-    + r")\s{0,2}"
-    r"(?:"
-    + _UNIT_GROUPS.replace("?P<", "?P<c_")
-    + r")\s{0,1}(?P<tail>"
-    + _alternation(table.RELATIVE_TAILS)
-    + r"))",
+# "N units" anywhere (cheap: it starts with a number); a lead before it ("within") or a CJK
+# tail after it ("内") makes it a time limit.
+_AMOUNT = re.compile(
+    r"(?<![0-9A-Za-zà-ÿ.,:/-])(?P<n>" + _NUMBER + r")\s{0,2}(?:" + _UNIT_GROUPS + r")(?![a-zà-ÿ])",
     re.I,
 )
+_LEAD_BEFORE = re.compile(r"\b(?:" + _alternation(table.RELATIVE_LEADS) + r")\s{0,3}$", re.I)
+_CJK_LEAD_BEFORE = re.compile(r"(?:" + _alternation(table.CJK_RELATIVE_LEADS) + r")\s{0,2}$")
+_TAIL_AFTER = re.compile(r"\s?(?:" + _alternation(table.RELATIVE_TAILS) + r")")
 _CUE = re.compile(
     r"(?:^|[\s(（,，:：])(?:"
     + _alternation(table.ABSOLUTE_CUES)
@@ -121,20 +117,32 @@ def relative_deadlines(text: str, ctx: Context) -> list[Deadline]:
     if ctx.sent_at is None:
         return []
     found: list[Deadline] = []
-    for match in _RELATIVE.finditer(text):
-        amount = _count(match.group("n") or match.group("cn") or "")
-        if not amount or amount > 400 or not _is_seller_limit(text, match.start()):
+    for match in _AMOUNT.finditer(text):
+        start, end = match.start(), match.end()
+        lead = _LEAD_BEFORE.search(text, max(0, start - 40), start)
+        tail = None if lead else _TAIL_AFTER.match(text, end)
+        if lead is None and tail is None:
             continue
-        if _RULE_TAIL.match(text, match.end()) or _is_promotion(text, match.end()):
+        amount = _count(match.group("n"))
+        if not amount or amount > 400 or not _is_seller_limit(text, start):
             continue
-        kind = next(k for k in table.UNITS if match.group(k) or match.group(f"c_{k}"))
+        if _RULE_TAIL.match(text, end) or _is_promotion(text, end):
+            continue
+        if lead is not None:
+            start = lead.start()
+        else:
+            assert tail is not None
+            end = tail.end()
+            cjk_lead = _CJK_LEAD_BEFORE.search(text, max(0, start - 6), start)
+            start = cjk_lead.start() if cjk_lead else start
+        kind = next(k for k in table.UNITS if match.group(k))
         if kind == "hours":
             due = ctx.sent_at + timedelta(hours=amount)
         elif kind == "business":
             due = add_business_days(ctx.sent_at, amount, ctx.zone)
         else:
             due = ctx.sent_at + timedelta(days=amount * (7 if kind == "weeks" else 1))
-        found.append(Deadline(due, match.group(0).strip()))
+        found.append(Deadline(due, " ".join(text[start:end].split())))
     return found
 
 
