@@ -14,6 +14,7 @@ import codecs
 import email
 import html
 import re
+from email.errors import MessageError
 from email.header import decode_header
 from email.message import Message
 from email.policy import compat32
@@ -117,8 +118,8 @@ def decode_header_value(value: object) -> str:
         return " ".join(text.split())
     try:
         chunks = decode_header(text)
-    except (ValueError, UnicodeError, AssertionError):
-        return " ".join(text.split())
+    except (ValueError, UnicodeError, AssertionError, MessageError):
+        return " ".join(_ENCODED_WORD.sub(_one_word, text).split())
     parts = []
     for chunk, charset in chunks:
         if isinstance(chunk, bytes):
@@ -128,11 +129,26 @@ def decode_header_value(value: object) -> str:
     return " ".join("".join(parts).split())
 
 
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,40})\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _one_word(match: re.Match[str]) -> str:
+    """One RFC 2047 encoded word decoded on its own; a broken one stays as written."""
+    try:
+        chunks = decode_header(match.group(0))
+    except (ValueError, UnicodeError, AssertionError, MessageError):
+        return match.group(0)
+    return "".join(
+        decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
+        for chunk, charset in chunks
+    )
+
+
 def header(message: Message, name: str) -> str:
     """The first `name` header of `message`, decoded; empty when absent or unreadable."""
     try:
         return decode_header_value(message.get(name))
-    except (TypeError, ValueError, LookupError):
+    except (TypeError, ValueError, LookupError, MessageError):
         return ""
 
 
