@@ -1,0 +1,112 @@
+"""`maild parse`: the DESIGN 4.1 contract as outside tools see it (JSON Lines, keys, exit codes)."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from maild.cli import main
+
+KEYS = [
+    "source",
+    "message_id",
+    "platform",
+    "marketplace",
+    "category",
+    "priority",
+    "deadline",
+    "deadline_text",
+    "identifiers",
+    "language",
+    "sender_verified",
+    "action_required",
+    "summary_zh",
+    "summary_en",
+]
+NOTICE = (
+    b"From: Amazon.de <seller-performance@amazon.de>\r\n"
+    b"To: shop@example.cn\r\n"
+    b"Subject: Ihre Verkaufsberechtigung wurde deaktiviert\r\n"
+    b"Date: Mon, 16 Mar 2026 09:00:00 +0100\r\n"
+    b"Message-ID: <cli-1@amazon.de>\r\n"
+    b"Authentication-Results: mx.example; dkim=pass header.d=amazon.de\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    b"Guten Tag,\r\n\r\nwir haben Ihre Verkaufsberechtigung deaktiviert. Bitte reichen Sie "
+    b"innerhalb von 17 Tagen einen Aktionsplan ein.\r\nASIN: B0ABCDEF12\r\n"
+)
+
+
+def _run(*args: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["parse", *args])
+    return result.exit_code, result.stdout.splitlines()
+
+
+def test_json_lines_follow_the_contract(tmp_path: Path) -> None:
+    """GIVEN one genuine Amazon.de suspension notice
+    WHEN `maild parse --json` reads it
+    THEN one line holds exactly the contract keys in order with the parsed values."""
+    path = tmp_path / "notice.eml"
+    path.write_bytes(NOTICE)
+    code, lines = _run("--json", str(path))
+    assert code == 0 and len(lines) == 1
+    record = json.loads(lines[0])
+    assert list(record) == KEYS
+    assert record["platform"] == "amazon" and record["marketplace"] == "amazon.de"
+    assert record["category"] == "suspension" and record["priority"] == "P0"
+    assert record["deadline"] == "2026-04-02T08:00:00Z"
+    assert record["deadline_text"] == "innerhalb von 17 Tagen"
+    assert record["identifiers"]["asin"] == ["B0ABCDEF12"]
+    assert record["sender_verified"] is True and record["language"] == "de"
+
+
+def test_mbox_directory_and_order(tmp_path: Path) -> None:
+    """GIVEN an mbox of two messages and a directory with one .eml
+    WHEN both paths are parsed
+    THEN lines come in input order, mbox messages labelled `path#n`."""
+    box_path = tmp_path / "box.mbox"
+    box = mailbox.mbox(str(box_path))
+    box.add(NOTICE)
+    box.add(NOTICE.replace(b"cli-1", b"cli-2"))
+    box.close()
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(NOTICE.replace(b"cli-1", b"cli-3"))
+    code, lines = _run("--json", str(box_path), str(folder))
+    sources = [json.loads(line)["source"] for line in lines]
+    assert code == 0
+    assert sources == [f"{box_path}#1", f"{box_path}#2", str(folder / "a.eml")]
+
+
+def test_unparseable_input_still_gives_a_line(tmp_path: Path) -> None:
+    """GIVEN a file of binary junk
+    WHEN parsed
+    THEN it yields one `other` line and the exit code stays 0."""
+    path = tmp_path / "junk.eml"
+    path.write_bytes(bytes(range(256)) * 10)
+    code, lines = _run("--json", str(path))
+    assert code == 0 and len(lines) == 1
+    assert json.loads(lines[0])["category"] == "other"
+
+
+def test_missing_path_exits_1_and_says_which(tmp_path: Path) -> None:
+    """GIVEN a path that does not exist
+    WHEN parsed
+    THEN the exit code is 1 and stderr names the path."""
+    missing = tmp_path / "nope.eml"
+    result = CliRunner().invoke(main, ["parse", "--json", str(missing)])
+    assert result.exit_code == 1
+    assert str(missing) in result.stderr
+
+
+def test_plain_output_is_one_readable_line(tmp_path: Path) -> None:
+    """GIVEN the notice
+    WHEN parsed without --json
+    THEN one line shows priority, marketplace, category and due date."""
+    path = tmp_path / "notice.eml"
+    path.write_bytes(NOTICE)
+    code, lines = _run(str(path))
+    assert code == 0 and len(lines) == 1
+    assert "[P0][amazon.de][suspension] due 2026-04-02T08:00:00Z" in lines[0]
