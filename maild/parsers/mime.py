@@ -15,7 +15,7 @@ import email
 import html
 import re
 from email.errors import MessageError
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.policy import compat32
 
@@ -110,7 +110,9 @@ def decode_header_value(value: object) -> str:
     """An unfolded, decoded header value (RFC 2047 encoded words, raw 8-bit bytes)."""
     if value is None:
         return ""
-    text = str(value) if not isinstance(value, str) else value
+    if isinstance(value, Header):  # compat32 wraps raw 8-bit header bytes as unknown-8bit
+        return " ".join(_join_chunks(decode_header(value)).split())
+    text = str(value)
     if _SURROGATE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     text = text.replace("\r", "").replace("\n", "")
@@ -120,13 +122,16 @@ def decode_header_value(value: object) -> str:
         chunks = decode_header(text)
     except (ValueError, UnicodeError, AssertionError, MessageError):
         return " ".join(_ENCODED_WORD.sub(_one_word, text).split())
-    parts = []
-    for chunk, charset in chunks:
-        if isinstance(chunk, bytes):
-            parts.append(decode_bytes(chunk, charset if charset != "unknown-8bit" else None))
-        else:
-            parts.append(chunk)
-    return " ".join("".join(parts).split())
+    return " ".join(_join_chunks(chunks).split())
+
+
+def _join_chunks(chunks: list[tuple[bytes | str, str | None]]) -> str:
+    return "".join(
+        decode_bytes(chunk, charset if charset != "unknown-8bit" else None)
+        if isinstance(chunk, bytes)
+        else chunk
+        for chunk, charset in chunks
+    )
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]{1,40})\?([bBqQ])\?([^?\s]*)\?=")
@@ -138,10 +143,7 @@ def _one_word(match: re.Match[str]) -> str:
         chunks = decode_header(match.group(0))
     except (ValueError, UnicodeError, AssertionError, MessageError):
         return match.group(0)
-    return "".join(
-        decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk
-        for chunk, charset in chunks
-    )
+    return _join_chunks(chunks)
 
 
 def header(message: Message, name: str) -> str:
