@@ -103,6 +103,7 @@ class Config:
     archive_dir: Path
     log_format: str = "text"
     log_level: str = "INFO"
+    lease_seconds: int = 60
     imap: tuple[ImapAccount, ...] = field(default_factory=tuple)
     maildirs: tuple[MaildirSource, ...] = field(default_factory=tuple)
 
@@ -252,6 +253,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
     log_level = core.get("log_level", str, "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise core.fail("log_level", f"must be DEBUG, INFO, WARNING or ERROR, not {log_level}")
+    lease_seconds = core.positive("lease_seconds", 60)
     core.check_unknown()
     accounts = tuple(
         _imap_account(raw, i, file, base) for i, raw in enumerate(top.get("imap", list, []))
@@ -264,7 +266,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
         table.check_unknown()
     top.check_unknown()
     config = Config(path=path, database=database, archive_dir=archive_dir,
-                    log_format=log_format, log_level=log_level,
+                    log_format=log_format, log_level=log_level, lease_seconds=lease_seconds,
                     imap=accounts, maildirs=tuple(maildirs))
     names = config.source_names()
     duplicate = next((n for n in names if names.count(n) > 1), None)

@@ -22,6 +22,7 @@ from maild.db import make_engine, session_factory
 from maild.errors import MaildError
 from maild.ingest import Ingestor
 from maild.sources.imap import FolderWorker
+from maild.sources.lease import node_owner
 from maild.sources.maildir import MaildirWorker
 from maild.stages import ParseWorker
 
@@ -38,14 +39,16 @@ class Worker(Protocol):
     def run_once(self) -> int: ...
 
 
-def build_workers(config: Config, stop: threading.Event) -> list[Worker]:
+def build_workers(config: Config, stop: threading.Event, owner: str) -> list[Worker]:
     """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
     and archive. ``run_once`` relies on the order: sources first, then their parsing."""
     engine = make_engine(config.database)
     ingestor = Ingestor(RawStore(config.archive_dir), session_factory(engine), actor="maild")
     workers: list[Worker] = []
     for account in config.imap:
-        workers += [FolderWorker(account, folder, ingestor, stop) for folder in account.folders]
+        workers += [FolderWorker(account, folder, ingestor, stop, owner=owner,
+                                 lease_seconds=config.lease_seconds)
+                    for folder in account.folders]
     workers += [MaildirWorker(source, ingestor, stop) for source in config.maildirs]
     workers.append(ParseWorker(ingestor.sessions, ingestor.store, stop))
     return workers
@@ -54,7 +57,7 @@ def build_workers(config: Config, stop: threading.Event) -> list[Worker]:
 def run_once(config: Config) -> int:
     """Sync every source once. Returns the number of sources that failed (each is logged)."""
     failures = 0
-    for worker in build_workers(config, threading.Event()):
+    for worker in build_workers(config, threading.Event(), node_owner()):
         try:
             count = worker.run_once()
             log.info("finished worker=%s count=%d", worker.label, count)
@@ -79,10 +82,10 @@ class _Generation:
             thread.join(timeout)
 
 
-def _start(config: Config) -> _Generation:
+def _start(config: Config, owner: str) -> _Generation:
     stop = threading.Event()
     threads = []
-    for worker in build_workers(config, stop):
+    for worker in build_workers(config, stop, owner):
         thread = threading.Thread(target=worker.run, name=worker.label, daemon=True)
         thread.start()
         threads.append(thread)
@@ -102,6 +105,7 @@ class Daemon:
 
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.owner = node_owner()
         self.shutdown = threading.Event()
         self.reload_requested = threading.Event()
 
@@ -128,10 +132,10 @@ class Daemon:
         log.info("config reloaded path=%s", config.path)
         current.halt()
         self.config = config
-        return _start(config)
+        return _start(config, self.owner)
 
     def run(self) -> None:
-        generation = _start(self.config)
+        generation = _start(self.config, self.owner)
         seen_mtime = _mtime(self.config.path)
         try:
             while not self.shutdown.wait(CONFIG_POLL_SECONDS):

@@ -39,6 +39,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def storable(text: str) -> str:
+    """Text as every backend can store it: PostgreSQL refuses NUL characters in text columns,
+    and mail (headers, subjects, server errors) can carry them."""
+    return text.replace("\x00", "\ufffd")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

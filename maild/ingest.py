@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import RawStore, Stored
 from maild.audit import AuditLog
+from maild.db import storable
 from maild.models import Mailbox, Message
 
 _HEADER_LIMIT = 256 * 1024
@@ -58,7 +59,7 @@ def header_message_id(raw: bytes) -> str | None:
     if not match:
         return None
     value = re.sub(rb"\s+", b" ", match.group(1)).strip()
-    return value.decode("utf-8", "replace")[:998] or None
+    return storable(value.decode("utf-8", "replace"))[:998] or None
 
 
 class Ingestor:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild import __version__
 from maild.archive import RawStore
 from maild.audit import AuditLog
+from maild.db import storable
 from maild.errors import ArchiveError
 from maild.models import Message, Notice
 from maild.parsers import Notice as ParsedNotice
@@ -30,15 +31,26 @@ IDLE_SECONDS = 0.5
 
 
 def notice_row(message: Message, parsed: ParsedNotice) -> Notice:
+    """The database row of a parsed notice; all text made storable (no NUL characters)."""
+
+    def text(value: str) -> str:
+        return storable(value)
+
+    def optional(value: str | None) -> str | None:
+        return None if value is None else storable(value)
+
     return Notice(
-        message_id=message.id, platform=parsed.platform, marketplace=parsed.marketplace,
-        category=parsed.category, priority=parsed.priority, deadline=parsed.deadline,
-        deadline_text=parsed.deadline_text, effective_date=parsed.effective_date,
-        identifiers=parsed.identifiers, language=parsed.language,
-        sender_verified=parsed.sender_verified, action_required=parsed.action_required,
-        subject=parsed.subject, sent_at=parsed.sent_at, summary_zh=parsed.summary_zh,
-        summary_en=parsed.summary_en, parser=parsed.parser, version=__version__,
-        error=parsed.error, parsed_at=datetime.now(UTC))
+        message_id=message.id, platform=text(parsed.platform),
+        marketplace=optional(parsed.marketplace), category=text(parsed.category),
+        priority=text(parsed.priority), deadline=parsed.deadline,
+        deadline_text=optional(parsed.deadline_text), effective_date=parsed.effective_date,
+        identifiers={key: [storable(v) for v in values]
+                     for key, values in parsed.identifiers.items()},
+        language=text(parsed.language), sender_verified=parsed.sender_verified,
+        action_required=parsed.action_required, subject=text(parsed.subject),
+        sent_at=parsed.sent_at, summary_zh=text(parsed.summary_zh),
+        summary_en=text(parsed.summary_en), parser=text(parsed.parser), version=__version__,
+        error=optional(parsed.error), parsed_at=datetime.now(UTC))
 
 
 def parse_batch(sessions: sessionmaker[Session], store: RawStore,
@@ -52,12 +64,12 @@ def parse_batch(sessions: sessionmaker[Session], store: RawStore,
             try:
                 parsed = parse_message(store.get(message.sha256))
             except ArchiveError as exc:
-                message.stage, message.error = "quarantined", str(exc)
+                message.stage, message.error = "quarantined", storable(str(exc))
                 log.error("quarantined message=%d error=%s", message.id, exc)
                 continue
             session.add(notice_row(message, parsed))
             if parsed.error:
-                message.stage, message.error = "quarantined", parsed.error
+                message.stage, message.error = "quarantined", storable(parsed.error)
                 log.warning("quarantined message=%d error=%s", message.id, parsed.error)
             else:
                 message.stage = "parsed"

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.audit import AuditLog
+from maild.db import storable
 from maild.models import Mailbox
 
 
@@ -34,7 +35,7 @@ def get_or_create(sessions: sessionmaker[Session], source: str, folder: str) -> 
 def record_error(sessions: sessionmaker[Session], mailbox_id: int, error: str) -> None:
     with sessions.begin() as session:
         row = session.get_one(Mailbox, mailbox_id)
-        row.last_error = error[:2000]
+        row.last_error = storable(error)[:2000]
         row.last_error_at = datetime.now(UTC)
 
 
@@ -45,7 +46,7 @@ def record_sync(sessions: sessionmaker[Session], mailbox_id: int,
     with sessions.begin() as session:
         row = session.get_one(Mailbox, mailbox_id)
         row.last_sync = datetime.now(UTC)
-        row.last_error = error
+        row.last_error = storable(error)[:2000] if error else None
         if error is not None:
             row.last_error_at = row.last_sync
         if uidnext is not None:

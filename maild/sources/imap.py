@@ -31,6 +31,7 @@ from maild.config import ImapAccount
 from maild.errors import SourceError
 from maild.ingest import Checkpoint, Incoming, Ingestor
 from maild.sources import checkpoints
+from maild.sources.lease import Lease, node_owner
 
 log = logging.getLogger("maild.imap")
 
@@ -117,7 +118,8 @@ class FolderWorker:
     """Keeps one IMAP folder archived. ``run`` loops until ``stop`` is set."""
 
     def __init__(self, account: ImapAccount, folder: str, ingestor: Ingestor,
-                 stop: threading.Event) -> None:
+                 stop: threading.Event, *, owner: str | None = None,
+                 lease_seconds: float = 60.0) -> None:
         self.account = account
         self.folder = folder
         self.ingestor = ingestor
@@ -125,6 +127,7 @@ class FolderWorker:
         self.stop = stop
         self.label = f"{account.name}/{folder}"
         self.mailbox_id = checkpoints.get_or_create(self.sessions, account.name, folder).id
+        self.lease = Lease(self.sessions, self.mailbox_id, owner or node_owner(), lease_seconds)
         self.client: IMAPClient | None = None
         self.unfetchable: str | None = None
 
@@ -133,9 +136,18 @@ class FolderWorker:
     def run(self) -> None:
         """Sync, wait for news, sync again; reconnect with backoff after any failure."""
         attempt = 0
+        standing_by = False
         while not self.stop.is_set():
             try:
                 if self.client is None:
+                    if not self.lease.acquire():
+                        if not standing_by:
+                            log.info("standing by mailbox=%s: leased by another daemon",
+                                     self.label)
+                        standing_by = True
+                        self.stop.wait(self.lease.ttl / 3)
+                        continue
+                    standing_by = False
                     self.client = connect(self.account)
                     self._select()
                     log.info("connected mailbox=%s", self.label)
@@ -151,9 +163,14 @@ class FolderWorker:
                             attempt)
                 self.stop.wait(delay)
         self.disconnect()
+        self.lease.release()
 
     def run_once(self) -> int:
-        """One full sync and log out (``maild run --once``). Returns messages newly archived."""
+        """One full sync and log out (``maild run --once``). Returns messages newly archived;
+        a mailbox another daemon is working on is left to it."""
+        if not self.lease.acquire():
+            log.info("skipped mailbox=%s: leased by another daemon", self.label)
+            return 0
         try:
             self.client = connect(self.account)
             self._select()
@@ -163,6 +180,7 @@ class FolderWorker:
             raise
         finally:
             self.disconnect()
+            self.lease.release()
 
     def disconnect(self) -> None:
         if self.client is not None:
@@ -208,6 +226,7 @@ class FolderWorker:
         for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
             if self.stop.is_set():
                 break  # the batch in hand was committed; the rest waits for the next run
+            self.lease.hold()
             items = self._fetch(uids)
             result = self.ingestor.ingest(
                 items, Checkpoint(self.mailbox_id, self.uidvalidity, max(uids)))
@@ -328,6 +347,7 @@ class FolderWorker:
         started = time.monotonic()
         try:
             while not self.stop.is_set():
+                self.lease.hold()
                 responses = client.idle_check(timeout=1)
                 if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
                     return

@@ -1,7 +1,7 @@
 """ingestion: mailbox, message, audit_event
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 08:53:19.113716
 """
 

@@ -64,3 +64,20 @@ def test_missing_archive_file_quarantines_the_row_with_its_error(
         assert set(session.scalars(select(Message.stage))) == {"parsed"}
         assert len(session.scalars(select(Notice)).all()) == 2
         assert "requeued" in session.scalars(select(AuditEvent.action)).all()
+
+
+def test_nul_characters_in_headers_are_stored_on_every_backend(
+        tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN a message with NUL bytes in its Message-ID, subject and body WHEN archived and
+    parsed THEN both stages commit (PostgreSQL refuses NUL in text) and the raw bytes are kept."""
+    raw = (b"From: seller-notification@amazon.com\r\nMessage-ID: <nul\x00id@amazon.com>\r\n"
+           b"Subject: Listing removed \x00 ASIN B0ABCDEFGH\r\n\r\nbody \x00 text\r\n")
+    store = RawStore(tmp_path / "archive")
+    Ingestor(store, migrated_sessions, actor="test").ingest([Incoming(raw=raw, origin="nul")])
+    assert parse_pending(migrated_sessions, store) == 1
+    with migrated_sessions() as session:
+        message = session.scalars(select(Message)).one()
+        notice = session.scalars(select(Notice)).one()
+    assert message.message_id == "<nul\ufffdid@amazon.com>"
+    assert "\x00" not in notice.subject and "\x00" not in notice.summary_en
+    assert store.get(message.sha256) == raw
