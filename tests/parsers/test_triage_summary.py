@@ -1,0 +1,138 @@
+"""triage (config/triage.toml and overrides), summaries, and the regex helpers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from maild.errors import ConfigError
+from maild.parsers import summary
+from maild.parsers.regexkit import required_literals, trie_alternation
+from maild.routing.triage import load_rules
+
+SENT = datetime(2026, 3, 13, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("category", "hours", "priority"),
+    [
+        ("suspension", None, "P0"),
+        ("ip_complaint", None, "P1"),
+        ("claim_dispute", None, "P2"),
+        ("claim_dispute", 72, "P1"),
+        ("claim_dispute", 73, "P2"),
+        ("policy_update", 48, "P1"),
+        ("legal", 24, "P0"),
+        ("other", None, "P3"),
+    ],
+)
+def test_default_table_and_72_hour_rule(category: str, hours: int | None, priority: str) -> None:
+    """GIVEN the default triage table
+    WHEN a category is triaged with a deadline `hours` after Date (or none)
+    THEN the table's priority applies, raised to P1 by a deadline at most 72 h away."""
+    deadline = SENT + timedelta(hours=hours) if hours is not None else None
+    assert load_rules().priority(category, SENT, deadline) == priority
+
+
+def test_client_override_merges_over_default(tmp_path: Path) -> None:
+    """GIVEN a client override changing one category and the urgency window
+    WHEN loaded
+    THEN those keys change and all others keep the default."""
+    override = tmp_path / "client.toml"
+    override.write_text('[priorities]\npayment = "P1"\n[urgent_deadline]\nwithin_hours = 24\n')
+    rules = load_rules(override)
+    assert rules.priority("payment", SENT, None) == "P1"
+    assert rules.priority("claim_dispute", SENT, SENT + timedelta(hours=48)) == "P2"
+    assert rules.priority("suspension", SENT, None) == "P0"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('[priorities]\npayment = "P9"\n', "payment"),
+        ('[priorities]\nnonsense = "P1"\n', "nonsense"),
+        ("[priorities\n", "invalid TOML"),
+    ],
+)
+def test_bad_override_names_file_and_key(tmp_path: Path, content: str, message: str) -> None:
+    """GIVEN an override with a bad value, unknown key or broken TOML
+    WHEN loaded
+    THEN ConfigError names the file and the key."""
+    override = tmp_path / "bad.toml"
+    override.write_text(content)
+    with pytest.raises(ConfigError, match=re.escape(message)) as caught:
+        load_rules(override)
+    assert str(override) in str(caught.value)
+
+
+def _facts(category: str, deadline: datetime | None = None) -> summary.Facts:
+    return summary.Facts(
+        category=category,
+        platform_en="Amazon",
+        platform_zh="亚马逊",
+        marketplace="amazon.de",
+        subject="Ihre Verkaufsberechtigung",
+        identifiers={
+            "asin": ["B0ABCDEF12"],
+            "order_id": [],
+            "case_id": [],
+            "item_id": [],
+            "sku": [],
+            "complaint_id": [],
+        },
+        deadline=deadline,
+        sender="seller-performance@amazon.de",
+        reinstated=False,
+        action_required=True,
+    )
+
+
+@pytest.mark.parametrize(
+    "category",
+    [
+        "suspension",
+        "legal",
+        "ip_complaint",
+        "policy_warning",
+        "listing_removed",
+        "verification_request",
+        "phishing_suspect",
+        "appeal_decision",
+        "claim_dispute",
+        "buyer_message",
+        "payment",
+        "policy_update",
+        "other",
+    ],
+)
+def test_every_category_has_both_summaries(category: str) -> None:
+    """GIVEN the facts of a notice of each category with a deadline
+    WHEN summarised in English and Chinese
+    THEN both are non-empty sentences naming the listing and (except phishing) the due date."""
+    facts = _facts(category, datetime(2026, 3, 20, 22, 59, 59, tzinfo=UTC))
+    english, chinese = summary.render(facts, "en"), summary.render(facts, "zh")
+    assert english and chinese
+    if category not in {"phishing_suspect", "policy_update"}:
+        assert "B0ABCDEF12" in english and "B0ABCDEF12" in chinese
+        assert "2026-03-20 22:59 UTC" in english and "2026-03-20 22:59 UTC" in chinese
+
+
+def test_regex_gates_are_sound() -> None:
+    """GIVEN table-style patterns
+    WHEN their gate literals are derived
+    THEN every text the pattern matches contains one of them."""
+    cases = {
+        r"(?:privileges|account)\s(?:has been|was) suspended": "Your ACCOUNT was suspended",
+        r"A-to-z(?: Guarantee)? claim": "an a-to-z claim",
+        r"商品.{0,6}已被下架": "商品链接已被下架",
+    }
+    for pattern, text in cases.items():
+        gate = required_literals(pattern)
+        assert re.search(pattern, text, re.I)
+        assert gate is None or any(literal in text.lower() for literal in gate)
+    words = ["march", "mars", "marzo", "may", "mai", "mayo"]
+    trie = re.compile(trie_alternation(words))
+    assert all(trie.fullmatch(word) for word in words) and not trie.fullmatch("ma")
