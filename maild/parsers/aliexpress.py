@@ -1,4 +1,4 @@
-"""AliExpress: seller-centre notices, often in Chinese or bilingual; one marketplace, aliexpress.com."""
+"""AliExpress: seller notices, often in Chinese or bilingual; one marketplace, aliexpress.com."""
 
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ SPEC = PlatformSpec(
     brand=re.compile(r"amazon|亚马逊|亞馬遜|アマゾン|seller\s?central", re.I),
     branding=re.compile(
         r"seller\s?central|seller performance|amazon services|the amazon team|amazon\.\w{2,3}"
-        r" (?:team|seller)|amazon seller|亚马逊(?:卖家|团队)|amazon\s?(?:selling|account) (?:team|health)"
+        r" (?:team|seller)|amazon seller|亚马逊(?:卖家|团队)"
+        r"|amazon\s?(?:selling|account) (?:team|health)"
         r"|amazon verkäufer|vendeur amazon|vendedor de amazon|venditore amazon|amazon出品",
         re.I,
     ),

@@ -53,19 +53,24 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "en": (
             r"(?:your|the) (?:appeal|plan of action|POA|reinstatement request)\b.{0,40}\b"
-            r"(?:has been|was|is) (?:approved|accepted|granted|rejected|denied|declined|reviewed|unsuccessful|successful)",
-            r"(?:reviewed|received and reviewed|evaluated) your (?:appeal|plan of action|POA|reinstatement request)",
+            r"(?:has been|was|is) (?:approved|accepted|granted|rejected|denied|declined|reviewed"
+            r"|unsuccessful|successful)",
+            r"(?:reviewed|received and reviewed|evaluated) your (?:appeal|plan of action|POA"
+            r"|reinstatement request)",
             r"(?:selling privileges|account|listings?|selling account)\s"
             + _DONE
             + r" (?:reinstated|reactivated|restored)",
             r"we (?:have )?(?:reinstated|reactivated|restored) your",
             r"(?:unable|not able) to (?:accept|approve|reinstate)",
             r"appeal (?:decision|outcome|result|status)",
-            r"need(?:s)? (?:more|additional) information (?:to|before we can) (?:reinstate|review your appeal)",
+            r"need(?:s)? (?:more|additional) information (?:to|before we can) (?:reinstate|review"
+            r" your appeal)",
             r"(?:removed|lifted) the (?:\w+ )?restrictions? (?:on|from)",
             r"restrictions? (?:has|have) been (?:removed|lifted)",
-            r"thank(?:s| you) for (?:your |submitting (?:your |an? )?)(?:appeal|plan of action|POA)",
-            r"(?:more|additional) information (?:about|regarding|on|for) your (?:appeal|plan of action|POA)",
+            r"thank(?:s| you) for (?:your |submitting (?:your |an? )?)(?:appeal|plan of action"
+            r"|POA)",
+            r"(?:more|additional) information (?:about|regarding|on|for) your (?:appeal|plan of"
+            r" action|POA)",
             r"reviewed the information you (?:sent|provided|submitted)",
         ),
         "de": (
@@ -76,17 +81,20 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "fr": (
             r"Merci (?:pour|d'avoir soumis) votre (?:appel|recours|plan d'action)",
-            r"(?:appel|recours|plan d'action|contestation).{0,60}(?:accepté|rejeté|refusé|examiné|approuvé)",
+            r"(?:appel|recours|plan d'action|contestation).{0,60}(?:accepté|rejeté|refusé|examiné"
+            r"|approuvé)",
             r"(?:rétabli|réactivé|restauré)e?s?",
         ),
         "es": (
             r"Gracias por (?:tu|su|enviar (?:tu|su)) (?:apelación|recurso|plan de acción)",
-            r"(?:apelación|recurso|plan de acción).{0,60}(?:aceptad|rechazad|aprobad|revisad|denegad)[oa]",
+            r"(?:apelación|recurso|plan de acción).{0,60}(?:aceptad|rechazad|aprobad|revisad"
+            r"|denegad)[oa]",
             r"(?:restablecid|reactivad|restaurad)[oa]s?",
         ),
         "it": (
             r"Grazie per (?:il tuo|aver inviato il tuo|il) (?:ricorso|appello|piano d'azione)",
-            r"(?:ricorso|appello|piano d'azione|contestazione).{0,60}(?:accettat|respint|approvat|esaminat|rifiutat)[oa]",
+            r"(?:ricorso|appello|piano d'azione|contestazione).{0,60}(?:accettat|respint|approvat"
+            r"|esaminat|rifiutat)[oa]",
             r"(?:ripristinat|riattivat)[oaie]",
         ),
         "ja": (
@@ -150,23 +158,27 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)",
         ),
         "pl": (
-            r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane|usunięte)",
+            r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane"
+            r"|usunięte)",
             r"(?:zawiesiliśmy|dezaktywowaliśmy|cofnęliśmy).{0,30}(?:uprawnienia|konto)",
             r"konto.{0,30}zostało (?:zawieszone|dezaktywowane|zablokowane)",
         ),
         "sv": (
-            r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats|spärrats)",
+            r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats"
+            r"|spärrats)",
             r"(?:stängt av|inaktiverat|spärrat).{0,30}(?:ditt )?(?:konto|försäljningsrättigheter)",
             r"konto.{0,30}har (?:stängts av|inaktiverats|spärrats)",
         ),
         "en": (
             r"(?:privileges|account|store|shop)\s"
             + _DONE
-            + r"\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen|removed|closed|disabled)",
+            + r"\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen|removed"
+            r"|closed|disabled)",
             r"(?:deactivated|suspended|restricted|removed|blocked|frozen) your (?:[\w-]+ ){0,2}"
             r"(?:privileges|account|store|shop)",
             r"account (?:suspension|deactivation|restriction)",
-            r"(?:your )?(?:account|store) (?:is|remains) (?:suspended|deactivated|on hold|restricted|frozen)",
+            r"(?:your )?(?:account|store) (?:is|remains) (?:suspended|deactivated|on hold"
+            r"|restricted|frozen)",
             r"selling privileges (?:removed|suspended)",
             r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\bselling privileges",
         ),
@@ -174,7 +186,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"Verkaufsberechtigung.{0,60}(?:entzogen|deaktiviert|gesperrt|ausgesetzt|entfernt|eingeschränkt)",
             r"(?:Verkäuferkonto|Konto|Shop|Verkaufsberechtigungen?).{0,30}(?:wurde|ist|wurden|sind)\s(?:\w+\s){0,2}"
             r"(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt|entzogen)",
-            r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen) .{0,30}(?:Konto|Verkaufsberechtigung).{0,30}"
+            r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen) .{0,30}(?:Konto"
+            r"|Verkaufsberechtigung).{0,30}"
             r"(?:gesperrt|deaktiviert|eingeschränkt|ausgesetzt|entzogen)",
             r"Kontosperrung|Kontodeaktivierung",
         ),
@@ -186,7 +199,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "es": (
             r"privilegios de venta.{0,40}(?:suspendid|desactivad|retirad|eliminad|revocad)os",
-            r"cuenta(?: de vendedor)?.{0,30}(?:ha sido|está) (?:desactivad|suspendid|bloquead|restringid|congelad)a",
+            r"cuenta(?: de vendedor)?.{0,30}(?:ha sido|está) (?:desactivad|suspendid|bloquead"
+            r"|restringid|congelad)a",
             r"suspensión de (?:su |tu )?cuenta",
             r"(?:desactivado|suspendido|retirado|eliminado|revocado).{0,30}privilegios de venta",
         ),
@@ -233,8 +247,10 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "en": (
             r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
-            r"(?:trademark|copyright|patent|design)s? (?:infringement|complaint|owner|holder|violation|claim|rights)",
-            r"\b(?:trademark|copyright|patent)\b(?! (?:©|\(c\)|\d))(?!s? of (?:amazon|ebay|walmart))",
+            r"(?:trademark|copyright|patent|design)s? (?:infringement|complaint|owner|holder"
+            r"|violation|claim|rights)",
+            r"\b(?:trademark|copyright|patent)\b(?! (?:©|\(c\)|\d))(?!s? of (?:amazon|ebay"
+            r"|walmart))",
             r"counterfeit",
             r"rights? (?:owner|holder)",
             r"infring",
@@ -295,13 +311,16 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:ladda upp|skicka in|tillhandahåll).{0,40}(?:dokument|intyg|fakturor)",
         ),
         "en": (
-            r"(?:provide|submit|update|enter|add)\b.{0,30}\b(?:VAT|tax|EPR|WEEE|EORI|registration|licen[cs]e) (?:registration )?(?:number|ID|information|details)",
+            r"(?:provide|submit|update|enter|add)\b.{0,30}\b(?:VAT|tax|EPR|WEEE|EORI|registration"
+            r"|licen[cs]e) (?:registration )?(?:number|ID|information|details)",
             r"verify your (?:identity|information|business|account|details)",
             r"(?:identity|business|seller|account) verification(?! code)",
             r"(?:upload|provide|submit|send)(?: us)? (?:the )?(?:following |required |additional )?"
             r"(?:documents?|documentation|invoices?|certificates?|test reports?|information)",
-            r"certificate of conformity|children's product certificate|\bCPC\b|\bGCC\b|test reports?",
-            r"\bFDA\b|\bCE (?:marking|certificate|mark)|declaration of conformity|\bUKCA\b|EPR registration",
+            r"certificate of conformity|children's product certificate|\bCPC\b|\bGCC\b|test"
+            r" reports?",
+            r"\bFDA\b|\bCE (?:marking|certificate|mark)|declaration of conformity|\bUKCA\b|EPR"
+            r" registration",
             r"\bKYC\b|know your customer|tax interview|W-8BEN|proof of address|safety data sheet",
             r"compliance (?:documents?|documentation|requirements?|review)",
             r"documents? (?:required|requested|needed)",
@@ -311,8 +330,10 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"(?:Nachweis|Registrierung|Registrierungsnummer|Zertifikat|Unterlagen|Dokumente)\b.{0,40}\b(?:erforderlich|benötigt|angefordert)",
             r"hinterlegen Sie",
             r"Verifizierung|Identitätsprüfung|verifizieren|Identität",
-            r"(?:bestätigen|verifizieren|überprüfen) Sie Ihre (?:Identität|Angaben|Daten|Geschäftsdaten)",
-            r"laden Sie .{0,60}(?:Unterlagen|Dokumente|Nachweise|Zertifikate|Rechnungen).{0,80}\bhoch\b",
+            r"(?:bestätigen|verifizieren|überprüfen) Sie Ihre (?:Identität|Angaben|Daten"
+            r"|Geschäftsdaten)",
+            r"laden Sie .{0,60}(?:Unterlagen|Dokumente|Nachweise|Zertifikate"
+            r"|Rechnungen).{0,80}\bhoch\b",
             r"(?:Dokumente|Unterlagen|Nachweise?|Rechnungen|Zertifikate?).{0,40}(?:hochladen|einreichen|bereitstellen|vorlegen|übermitteln)",
             r"Konformitätserklärung|Prüfbericht|Sicherheitsdatenblatt",
         ),
@@ -322,7 +343,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"déclaration de conformité|rapport d'essai",
         ),
         "es": (
-            r"verificación (?:de (?:su |tu )?identidad|de la cuenta|de la empresa)|verificar (?:su|tu)",
+            r"verificación (?:de (?:su |tu )?identidad|de la cuenta|de la empresa)|verificar (?:su"
+            r"|tu)",
             r"(?:documentos?|facturas?|certificados?).{0,40}(?:requeridos|solicitados|proporcionar|subir|enviar|presentar)",
             r"declaración de conformidad|informe de pruebas",
         ),
@@ -347,11 +369,14 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "listing_removed": {
         "nl": (
-            r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd|gedeactiveerd|geblokkeerd|onderdrukt)",
-            r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd|gedeactiveerd)",
+            r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd"
+            r"|gedeactiveerd|geblokkeerd|onderdrukt)",
+            r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd"
+            r"|gedeactiveerd)",
         ),
         "pl": (
-            r"(?:oferta|ofertę|ogłoszenie|produkt).{0,40}(?:została|zostało|został) (?:usunięt|dezaktywowan|zablokowan)",
+            r"(?:oferta|ofertę|ogłoszenie|produkt).{0,40}(?:została|zostało|został) (?:usunięt"
+            r"|dezaktywowan|zablokowan)",
             r"(?:usunęliśmy|dezaktywowaliśmy|zablokowaliśmy).{0,30}(?:ofert|ogłoszeni|produkt)",
         ),
         "sv": (
@@ -361,25 +386,34 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": (
             r"(?:listings?|products?|items?|ASINs?|offers?)\b.{0,60}\b"
             + _DONE
-            + r" (?:removed|suppressed|deactivated|blocked|unpublished|delisted|taken down|ended|cancelled by eBay)",
-            r"(?:we|eBay|Amazon|Walmart) (?:have |has )?(?:removed|suppressed|deactivated|blocked|unpublished|delisted)"
+            + r" (?:removed|suppressed|deactivated|blocked|unpublished|delisted|taken down|ended"
+            r"|cancelled by eBay)",
+            r"(?:we|eBay|Amazon|Walmart) (?:have |has )?(?:removed|suppressed|deactivated|blocked"
+            r"|unpublished|delisted)"
             r" (?:your |the |these |this |following |some )",
-            r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished) (?:listings?|items?|products?)",
+            r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished) (?:listings?|items?"
+            r"|products?)",
             r"listing (?:removal|deactivation|suppression)",
-            r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted)\b",
+            r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked"
+            r"|delisted)\b",
         ),
         "de": (
-            r"(?:Angebote?|Artikel|Produkte?|ASINs?|Listings?).{0,60}(?:wurden?|ist|sind) (?:entfernt|deaktiviert|gesperrt|unterdrückt|gelöscht)",
-            r"(?:entfernte|deaktivierte|gesperrte|unterdrückte) (?:Angebote|Artikel|Produkte|Listings)",
+            r"(?:Angebote?|Artikel|Produkte?|ASINs?|Listings?).{0,60}(?:wurden?|ist|sind)"
+            r" (?:entfernt|deaktiviert|gesperrt|unterdrückt|gelöscht)",
+            r"(?:entfernte|deaktivierte|gesperrte|unterdrückte) (?:Angebote|Artikel|Produkte"
+            r"|Listings)",
         ),
         "fr": (
-            r"(?:offres?|annonces?|produits?|articles?|fiches?).{0,60}(?:a|ont) été (?:supprimée?s?|retirée?s?|désactivée?s?|bloquée?s?|masquée?s?)",
+            r"(?:offres?|annonces?|produits?|articles?|fiches?).{0,60}(?:a|ont) été"
+            r" (?:supprimée?s?|retirée?s?|désactivée?s?|bloquée?s?|masquée?s?)",
         ),
         "es": (
-            r"(?:ofertas?|anuncios?|productos?|artículos?|listings?).{0,60}(?:ha|han) sido (?:eliminad|retirad|desactivad|bloquead|suprimid)[oa]s?",
+            r"(?:ofertas?|anuncios?|productos?|artículos?|listings?).{0,60}(?:ha|han) sido"
+            r" (?:eliminad|retirad|desactivad|bloquead|suprimid)[oa]s?",
         ),
         "it": (
-            r"(?:offert[ae]|inserzion[ei]|prodott[oi]|articol[oi]).{0,60}(?:è stat[oa]|sono stat[ie]) (?:rimoss|disattivat|bloccat|soppress)[oaie]",
+            r"(?:offert[ae]|inserzion[ei]|prodott[oi]|articol[oi]).{0,60}(?:è stat[oa]|sono"
+            r" stat[ie]) (?:rimoss|disattivat|bloccat|soppress)[oaie]",
         ),
         "ja": (
             r"(?:出品|商品|ASIN).{0,20}(?:削除|停止|非表示|無効)(?:されました|しました|されています)",
@@ -404,7 +438,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"A-to-z Guarantee",
             r"chargeback",
             r"\bdispute",
-            r"(?:buyer|customer) (?:has )?(?:opened|filed|started|escalated) (?:a |an )?(?:case|claim|return|dispute|request)",
+            r"(?:buyer|customer) (?:has )?(?:opened|filed|started|escalated) (?:a |an )?(?:case"
+            r"|claim|return|dispute|request)",
             r"(?:return|refund) (?:request|case|dispute)",
             r"money back guarantee",
             r"item not received",
@@ -472,7 +507,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
             r"at risk",
             r"performance (?:notification|warning|standards?|issue)",
             r"\bwarning\b",
-            r"order defect rate|late shipment rate|cancellation rate|valid tracking rate|defect rate",
+            r"order defect rate|late shipment rate|cancellation rate|valid tracking rate|defect"
+            r" rate",
             r"below (?:our|the) (?:standard|target|threshold)s?",
             r"below standard",
             r"seller level",
@@ -529,11 +565,14 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "pl": (r"wypłat", r"płatnoś(?:ć|ci) (?:wstrzyman|opóźnion)", r"rezerw"),
         "sv": (r"utbetalning", r"betalning(?:ar)? (?:spärrad|försenad|innehållen)", r"reserv"),
         "en": (
-            r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?|disbursements?|proceeds)",
+            r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?"
+            r"|disbursements?|proceeds)",
             r"(?:amount|funds|payouts?|payments?)s? on hold",
             r"(?:payouts?|payments?|funds) (?:is |are )?(?:on hold|paused|delayed)",
-            r"disbursements? (?:is |are |has been |have been |was )?(?:delayed|on hold|held|suspended|deferred|failed|paused)",
-            r"(?:unable|could not|couldn't|were unable) (?:to )?(?:disburse|charge|collect|transfer|pay)",
+            r"disbursements? (?:is |are |has been |have been |was )?(?:delayed|on hold|held"
+            r"|suspended|deferred|failed|paused)",
+            r"(?:unable|could not|couldn't|were unable) (?:to )?(?:disburse|charge|collect"
+            r"|transfer|pay)",
             r"(?:charge|payment|card) (?:was |has been )?(?:declined|failed|rejected)",
             r"(?:placed|put) (?:a )?(?:temporary )?hold on",
             r"(?:fund|payment|payout|disbursement)s? release",
@@ -600,7 +639,8 @@ PATTERNS: dict[str, dict[str, tuple[str, ...]]] = {
         "sv": (r"ändring(?:ar)? (?:i|av)", r"träder i kraft", r"nya (?:krav|regler|avgifter)"),
         "en": (
             r"\bsellers (?:who|that) .{0,60}\b(?:must|will need to|are required to)\b",
-            r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms) (?:update|updates|change|changes)",
+            r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms)"
+            r" (?:update|updates|change|changes)",
             r"we are (?:updating|changing|introducing|launching)",
             r"important (?:changes|update)",
             r"new (?:requirements?|policy|policies|fees?|rules?)",

@@ -74,9 +74,9 @@ def scores(subject: str, body: str, language: str) -> dict[str, int]:
         score = 0
         hits: set[str] = set()
         for gate, regex in _patterns(category, language):
-            if score < SUBJECT_WEIGHT and (gate is None or not gate.isdisjoint(in_subject)):
-                if regex.search(subject):
-                    score = SUBJECT_WEIGHT
+            subject_may = gate is None or not gate.isdisjoint(in_subject)
+            if score < SUBJECT_WEIGHT and subject_may and regex.search(subject):
+                score = SUBJECT_WEIGHT
             if len(hits) >= MAX_BODY_HITS or (gate is not None and gate.isdisjoint(in_body)):
                 continue
             for match in regex.finditer(text):

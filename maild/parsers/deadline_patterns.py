@@ -155,7 +155,8 @@ RELATIVE_LEADS: tuple[str, ...] = (
 # After "within N days": the limit belongs to a rule about some other event ("of payment"),
 # unless that event is this notice.
 RULE_TAILS: tuple[str, ...] = (
-    r"(?:of|after|from|following) (?!(?:this|the date of|receiving this|receipt of this|today|the notice))",
+    r"(?:of|after|from|following) (?!(?:this|the date of|receiving this|receipt of this|today|the"
+    r" notice))",
     r"nach (?:Zahlung|Versand|Bestell|Zahlungseingang|Lieferung)",
     r"(?:après|à compter de) (?:la |le )?(?:paiement|commande|expédition|livraison)",
     r"(?:después|tras) (?:del? )?(?:pago|pedido|envío|entrega)",
@@ -169,7 +170,18 @@ PROMOTION_AFTER: tuple[str, ...] = (
     r"可享|优惠|免费|折扣|立减|返现",
     r"割引|無料",
 )
-CJK_RELATIVE_LEADS: tuple[str, ...] = ("请于", "请在", "须在", "需在", "须于", "需于", "务必在", "请", "于", "在")
+CJK_RELATIVE_LEADS: tuple[str, ...] = (
+    "请于",
+    "请在",
+    "须在",
+    "需在",
+    "须于",
+    "需于",
+    "务必在",
+    "请",
+    "于",
+    "在",
+)
 RELATIVE_TAILS: tuple[str, ...] = (r"以内に?", r"之内", r"以内", r"内に", r"内")
 
 ABSOLUTE_CUES: tuple[str, ...] = (
@@ -250,7 +262,8 @@ NOT_SELLER: tuple[str, ...] = (
     r"通常",
     r"一般(?:会|在)",
     r"\bwij (?:beoordelen|reageren)\b",
-    r"\b(?:will be|is being|are being|gets?) (?:reviewed|processed|released|evaluated|completed|credited|paid|refunded)\b",
+    r"\b(?:will be|is being|are being|gets?) (?:reviewed|processed|released|evaluated|completed"
+    r"|credited|paid|refunded)\b",
     r"我们(?:将|会)",
     r"(?:款项|资金|货款|退款|结果|审核|复审)[^，。,\n]{0,12}将",
     r"(?:下单|付款|支付|发货|签收|收货)后",

@@ -63,7 +63,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "case_id",
-        r"(?:\bcase(?: ID)?|Fall-?ID|Fallnummer|ID (?:du |de )?(?:cas|caso)|N° de cas|案例编号|案例ID|ケースID"
+        r"(?:\bcase(?: ID)?|Fall-?ID|Fallnummer|ID (?:du |de )?(?:cas|caso)|N° de cas"
+        r"|案例编号|案例ID"
+        r"|ケースID"
         r"|\bticket(?: ID)?|工单号)" + _SEP + r"(\d{8,11})(?!\d)",
         "amazon walmart",
     ),
@@ -83,19 +85,26 @@ RULES: tuple[Rule, ...] = (
     _rule("item_id", r"(?:\bitem(?: ID)?|商品ID)" + _SEP + r"(\d{6,14})(?!\d)", "walmart"),
     _rule(
         "sku",
-        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?(?: ID)?|商品编码|卖家SKU|货号|Händler-SKU|SKU vendeur)"
+        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?(?: ID)?|商品编码|卖家SKU|货号"
+        r"|Händler-SKU|SKU"
+        r" vendeur)"
         r"\s{0,3}[:：#]\s{0,3}([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
     ),
     _rule(
         "sku",
-        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?)\s([A-Za-z0-9]*(?:\d|-)[A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
+        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?)\s([A-Za-z0-9]*(?:\d"
+        r"|-)[A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
     ),
     _rule(
         "complaint_id",
         r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer"
-        r"|ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)|Numéro de (?:la )?(?:plainte|réclamation)"
-        r"|ID (?:del )?(?:reclamo|reclamo|segnalazione)|ID reclamo|Número de (?:reclamación|denuncia)"
-        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID|Rights owner (?:notice )?reference|Notice (?:ID|reference)|VeRO reference|Report ID)"
+        r"|ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)|Numéro de (?:la )?(?:plainte"
+        r"|réclamation)"
+        r"|ID (?:del )?(?:reclamo|reclamo|segnalazione)|ID reclamo|Número de (?:reclamación"
+        r"|denuncia)"
+        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID"
+        r"|Rights owner (?:notice )?reference|Notice"
+        r" (?:ID|reference)|VeRO reference|Report ID)"
         + _SEP
         + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![A-Za-z0-9_-])",
     ),

@@ -11,12 +11,16 @@ import re
 SAMPLE_CHARS = 6000
 # Frequent short words per language; a word list is one string so a language is one line.
 _STOP_TEXT: dict[str, str] = {
-    "en": "the and you your to of is are for this that with we have please will be on our has not if it by",
-    "de": "der die das und sie ihr ihre ist nicht mit wir zu den von für bitte auf dem des eine ein wurde "
-    "wurden haben können ihren ihrem oder auch",
-    "fr": "le la les et vous votre vos est des nous pour une pas avec dans sur du au ce cette été être sont ou",
-    "es": "el la los las y su sus usted es para con una por que del en nos hemos ha este esta ser tu",
-    "it": "il la le e di che per con una del della sono è ci non tuo tua vostro abbiamo questo gli nel alla dei",
+    "en": "the and you your to of is are for this that with we have please will be on our has not "
+    "if it by",
+    "de": "der die das und sie ihr ihre ist nicht mit wir zu den von für bitte auf dem des "
+    "eine ein wurde wurden haben können ihren ihrem oder auch",
+    "fr": "le la les et vous votre vos est des nous pour une pas avec dans sur du au ce cette été "
+    "être sont ou",
+    "es": "el la los las y su sus usted es para con una por que del en nos hemos ha este "
+    "esta ser tu",
+    "it": "il la le e di che per con una del della sono è ci non tuo tua vostro abbiamo questo gli "
+    "nel alla dei",
     "nl": "de het een en je uw is niet met voor op van wij zijn we dat deze",
     "pl": "i w z na nie się jest do że to od przez dla oraz lub jak ten ta twoja twoje",
     "sv": "och att det är som på för med har inte vi du din ditt av till om",
@@ -30,7 +34,7 @@ _WORD = re.compile(r"[a-zà-ÿąćęłńóśźż]+(?:'[a-z]+)?")
 
 
 def detect(text: str, default: str = "en") -> str:
-    """`ja`, `zh`, `en`, `de`, `fr`, `es`, `it`, `nl`, `pl` or `sv`; `default` when nothing tells."""
+    """`ja` `zh` `en` `de` `fr` `es` `it` `nl` `pl` or `sv`; `default` when nothing tells."""
     sample = text[:SAMPLE_CHARS]
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))

@@ -76,7 +76,7 @@ class Notice:
         return record
 
     def describe(self, source: str) -> str:
-        """One line for a terminal: source, priority, platform/marketplace, category, due, summary."""
+        """One terminal line: source, priority, marketplace, category, due date and summary."""
         where = self.marketplace or self.platform
         due = f" due {format_utc(self.deadline)}" if self.deadline else ""
         error = f" ERROR: {self.error}" if self.error else ""

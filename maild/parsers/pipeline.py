@@ -55,7 +55,8 @@ ACTION_CATEGORIES = frozenset(
 )
 BRANDING_SCAN_CHARS = 4000
 _REINSTATED = re.compile(
-    r"(?<!not been )(?<!not )(?:reinstated|reactivated|restored|wiederhergestellt|reaktiviert|rétabli|réactivé"
+    r"(?<!not been )(?<!not )(?:reinstated|reactivated|restored|wiederhergestellt|reaktiviert"
+    r"|rétabli|réactivé"
     r"|restablecid|reactivad|ripristinat|riattivat|再開され|已恢复|恢复(?:了|正常)|申诉(?:已)?(?:通过|成功)"
     r"|(?:removed|lifted) the (?:\w+ )?restriction|can (?:now )?(?:list|sell) (?:items )?again)",
     re.I,
@@ -116,7 +117,7 @@ def _verified(spec: PlatformSpec, original: forwards.Original, genuine_sender: b
 
 
 def parse_message(raw: bytes) -> Notice:
-    """The notice `raw` carries; on any internal failure a notice with `error` set (never raises)."""
+    """The notice `raw` carries; never raises: an internal failure gives a notice with `error`."""
     message_id: str | None = None
     try:
         message = mime.parse_bytes(raw)

@@ -40,7 +40,8 @@ def _sequence(items: list[tuple[Any, Any]]) -> set[str] | None:
         nonlocal best, best_len, run
         text = "".join(run).lower()
         wide = any(ord(char) > 0x2E7F for char in text)  # CJK words are short and telling
-        if len(text.strip()) >= (_MIN_CJK_LITERAL if wide else _MIN_LITERAL) and len(text) > best_len:
+        minimum = _MIN_CJK_LITERAL if wide else _MIN_LITERAL
+        if len(text.strip()) >= minimum and len(text) > best_len:
             best, best_len = {text}, len(text)
         run = []
 
@@ -87,7 +88,9 @@ def trie_alternation(words: list[str] | tuple[str, ...] | set[str]) -> str:
 
 def _trie_regex(node: dict[str, Any]) -> str:
     ends = "" in node
-    branches = [re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char]
+    branches = [
+        re.escape(char) + _trie_regex(child) for char, child in sorted(node.items()) if char
+    ]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

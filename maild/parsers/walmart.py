@@ -1,4 +1,4 @@
-"""Walmart: Marketplace notices, customer messages via relay.walmart.com, wal-mart.com partner help."""
+"""Walmart: Marketplace notices, relay.walmart.com customer messages, wal-mart.com partner help."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ SPEC = PlatformSpec(
     ),
     brand=re.compile(r"wal-?mart|沃尔玛", re.I),
     branding=re.compile(
-        r"walmart (?:marketplace|seller|partner) (?:team|support|center|performance)|the walmart team"
+        r"walmart (?:marketplace|seller|partner) (?:team|support|center|performance)|the walmart"
+        r" team"
         r"|walmart seller center|沃尔玛(?:卖家|商家)",
         re.I,
     ),

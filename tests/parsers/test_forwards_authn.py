@@ -23,11 +23,15 @@ def _forward(block: str, subject: str = "Fwd: Listing removed") -> bytes:
     "block",
     [
         "---------- Forwarded message ---------\nFrom: Amazon <seller-notification@amazon.com>\n"
-        "Date: Wed, Mar 11, 2026 at 9:40 PM\nSubject: Listing removed\nTo: <boss@example-shop.cn>\n\n",
+        "Date: Wed, Mar 11, 2026 at 9:40 PM\nSubject: Listing removed\nTo:"
+        " <boss@example-shop.cn>\n\n",
         "-----Original Message-----\nFrom: Amazon <seller-notification@amazon.com>\n"
-        "Sent: Wednesday, March 11, 2026 9:40 PM\nTo: boss@example-shop.cn\nSubject: Listing removed\n\n",
-        '------------------ 原始邮件 ------------------\n发件人: "Amazon"<seller-notification@amazon.com>;\n'
-        '发送时间: 2026年3月11日(星期三) 晚上9:40\n收件人: "boss"<boss@example-shop.cn>;\n主题: Listing removed\n\n',
+        "Sent: Wednesday, March 11, 2026 9:40 PM\nTo: boss@example-shop.cn\nSubject: Listing"
+        " removed\n\n",
+        "------------------ 原始邮件 ------------------\n"
+        '发件人: "Amazon"<seller-notification@amazon.com>;\n'
+        "发送时间: 2026年3月11日(星期三) 晚上9:40\n"
+        '收件人: "boss"<boss@example-shop.cn>;\n主题: Listing removed\n\n',
         "-------- Weitergeleitete Nachricht --------\nBetreff: Listing removed\n"
         "Datum: Wed, 11 Mar 2026 21:40:00 +0800\nVon: Amazon <seller-notification@amazon.com>\n"
         "An: boss@example-shop.cn\n\n",
@@ -53,12 +57,14 @@ def test_attached_original_is_used() -> None:
     THEN the attached message's headers, Date and body are used."""
     inner = (
         "From: eBay <ebay@ebay.de>\r\nSubject: Konto gesperrt\r\n"
-        "Date: Mon, 16 Mar 2026 10:00:00 +0100\r\nAuthentication-Results: mx; dkim=pass header.d=ebay.de\r\n"
+        "Date: Mon, 16 Mar 2026 10:00:00 +0100\r\nAuthentication-Results: mx; dkim=pass"
+        " header.d=ebay.de\r\n"
         "\r\nwir haben Ihr Konto gesperrt.\r\n"
     )
     raw = (
         "From: boss@example-shop.cn\r\nSubject: Fwd: Konto gesperrt\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFYI\r\n'
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        "--b\r\nContent-Type: text/plain\r\n\r\nFYI\r\n"
         "--b\r\nContent-Type: message/rfc822\r\n\r\n" + inner + "\r\n--b--\r\n"
     ).encode()
     notice = parse_message(raw)
@@ -76,10 +82,10 @@ def test_genuine_platform_mail_quoting_a_reply_is_not_a_forward() -> None:
     WHEN the original is looked for
     THEN the message itself is the original."""
     raw = (
-        "From: Kunde <abc123@marketplace.amazon.de>\r\nSubject: Frage zur Bestellung\r\n\r\n"
-        "Wo ist mein Paket?\r\n\r\n-----Original Message-----\r\nFrom: shop@example.cn\r\n"
-        "Subject: Versand\r\nSent: heute\r\n\r\nalt\r\n"
-    ).encode()
+        b"From: Kunde <abc123@marketplace.amazon.de>\r\nSubject: Frage zur Bestellung\r\n\r\n"
+        b"Wo ist mein Paket?\r\n\r\n-----Original Message-----\r\nFrom: shop@example.cn\r\n"
+        b"Subject: Versand\r\nSent: heute\r\n\r\nalt\r\n"
+    )
     original = forwards.find_original(mime.parse_bytes(raw), lambda a: "amazon" in a)
     assert original.via == "direct" and original.from_addr.endswith("marketplace.amazon.de")
 
@@ -88,16 +94,19 @@ def test_genuine_platform_mail_quoting_a_reply_is_not_a_forward() -> None:
     ("value", "expected"),
     [
         (
-            "mx.example; dkim=pass header.d=amazon.com header.s=x; spf=pass smtp.mailfrom=amazon.com",
+            "mx.example; dkim=pass header.d=amazon.com header.s=x; spf=pass"
+            " smtp.mailfrom=amazon.com",
             [("dkim", "pass", "amazon.com"), ("spf", "pass", "amazon.com")],
         ),
         (
-            "spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=x.com; dkim=pass (signature was verified)"
+            "spf=pass (sender IP is 1.2.3.4) smtp.mailfrom=x.com; dkim=pass (signature was"
+            " verified)"
             " header.d=x.com;dmarc=pass action=none header.from=x.com",
             [("spf", "pass", "x.com"), ("dkim", "pass", "x.com"), ("dmarc", "pass", "x.com")],
         ),
         (
-            "i=1; mx.google.com; dkim=fail header.i=@ebay.com; dmarc=fail (p=REJECT) header.from=ebay.com",
+            "i=1; mx.google.com; dkim=fail header.i=@ebay.com; dmarc=fail (p=REJECT)"
+            " header.from=ebay.com",
             [("dkim", "fail", "ebay.com"), ("dmarc", "fail", "ebay.com")],
         ),
     ],
@@ -117,10 +126,10 @@ def test_arc_results_of_a_forwarder_verify_the_original() -> None:
     WHEN parsed
     THEN the sender is verified."""
     raw = (
-        "Authentication-Results: mx.maild.example; dkim=fail header.d=amazon.de; arc=pass\r\n"
-        "ARC-Authentication-Results: i=1; mx.google.com; dkim=pass header.i=@amazon.de\r\n"
-        "From: Amazon.de <seller-performance@amazon.de>\r\nSubject: Warnung\r\n\r\nText\r\n"
-    ).encode()
+        b"Authentication-Results: mx.maild.example; dkim=fail header.d=amazon.de; arc=pass\r\n"
+        b"ARC-Authentication-Results: i=1; mx.google.com; dkim=pass header.i=@amazon.de\r\n"
+        b"From: Amazon.de <seller-performance@amazon.de>\r\nSubject: Warnung\r\n\r\nText\r\n"
+    )
     assert parse_message(raw).sender_verified is True
 
 
