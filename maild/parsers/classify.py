@@ -1,4 +1,4 @@
-"""Choose the category of a notice from the pattern tables in `category_patterns`.
+"""Choose the category of a notice from the pattern tables in `patterns` (one module per language).
 
 Scoring, not a chain of ifs: a category whose patterns match the subject (or a platform header
 such as Amazon's `X-Space-Notification-Type`) scores 3, and each distinct body phrase adds 1 (at
@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from maild.parsers.category_patterns import (
+from maild.parsers.patterns import (
     DOMINANT,
     NON_PLATFORM_CATEGORIES,
-    PATTERNS,
     PRECEDENCE,
+    patterns_for,
 )
 from maild.parsers.regexkit import required_literals
 
@@ -30,7 +30,7 @@ Gated = tuple[frozenset[str] | None, re.Pattern[str]]
 @cache
 def _compiled(category: str, language: str) -> tuple[Gated, ...]:
     """The category's patterns in `language`, each with the literals that gate it."""
-    patterns = PATTERNS.get(category, {}).get(language, ())
+    patterns = patterns_for(category, language)
     gated = []
     for pattern in patterns:
         literals = required_literals(pattern)

@@ -1,0 +1,86 @@
+"""German wording of each category (see `maild.parsers.patterns`)."""
+
+from __future__ import annotations
+
+PATTERNS: dict[str, tuple[str, ...]] = {
+    "appeal_decision": (
+        r"(?:Vielen )?Dank für Ihren (?:Einspruch|Widerspruch|Aktionsplan)",
+        r"(?:Einspruch|Widerspruch|Aktionsplan|Beschwerde gegen die"
+        r" Entscheidung).{0,60}(?:angenommen|abgelehnt|genehmigt|geprüft|stattgegeben)",
+        r"(?:wieder ?hergestellt|wieder aktiviert|reaktiviert|wieder freigeschaltet)",
+    ),
+    "legal": (
+        r"\bKlage\b",
+        r"einstweilige(?:n)? Verfügung",
+        r"Gerichtsbeschluss",
+        r"gerichtlich",
+        r"Landgericht|Amtsgericht",
+    ),
+    "suspension": (
+        r"Verkaufsberechtigung.{0,60}(?:entzogen|deaktiviert|gesperrt|ausgesetzt|entfernt"
+        r"|eingeschränkt)",
+        r"(?:Verkäuferkonto|Konto|Shop|Verkaufsberechtigungen?).{0,30}(?:wurde|ist|wurden"
+        r"|sind)\s(?:\w+\s){0,2}(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt|entzogen)",
+        r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen) .{0,30}(?:Konto"
+        r"|Verkaufsberechtigung).{0,30}(?:gesperrt|deaktiviert|eingeschränkt|ausgesetzt|entzogen)",
+        r"Kontosperrung|Kontodeaktivierung",
+    ),
+    "ip_complaint": (
+        r"geistige[ns]? Eigentum",
+        r"Marke(?:nrecht|nverletzung|ninhaber)?\b",
+        r"Urheberrecht",
+        r"\bPatent",
+        r"Rechteinhaber",
+        r"Fälschung|gefälscht",
+        r"Rechtsverletzung|Verletzung von Rechten",
+    ),
+    "verification_request": (
+        r"(?:Nachweis|Registrierung|Registrierungsnummer|Zertifikat|Unterlagen"
+        r"|Dokumente)\b.{0,40}\b(?:erforderlich|benötigt|angefordert)",
+        r"hinterlegen Sie",
+        r"Verifizierung|Identitätsprüfung|verifizieren|Identität",
+        r"(?:bestätigen|verifizieren|überprüfen) Sie Ihre (?:Identität|Angaben|Daten"
+        r"|Geschäftsdaten)",
+        r"laden Sie .{0,60}(?:Unterlagen|Dokumente|Nachweise|Zertifikate"
+        r"|Rechnungen).{0,80}\bhoch\b",
+        r"(?:Dokumente|Unterlagen|Nachweise?|Rechnungen|Zertifikate?).{0,40}(?:hochladen"
+        r"|einreichen|bereitstellen|vorlegen|übermitteln)",
+        r"Konformitätserklärung|Prüfbericht|Sicherheitsdatenblatt",
+    ),
+    "listing_removed": (
+        r"(?:Angebote?|Artikel|Produkte?|ASINs?|Listings?).{0,60}(?:wurden?|ist|sind) (?:entfernt"
+        r"|deaktiviert|gesperrt|unterdrückt|gelöscht)",
+        r"(?:entfernte|deaktivierte|gesperrte|unterdrückte) (?:Angebote|Artikel|Produkte|Listings)",
+    ),
+    "claim_dispute": (
+        r"A-bis-z|A-z-Garantie",
+        r"Rückbuchung|Rücklastschrift",
+        r"(?:Rückgabe|Rücksendung|Erstattung)s?(?:anfrage|antrag)",
+        r"Fall (?:eröffnet|geöffnet)|Käuferschutz|eBay-Garantie|Streitfall",
+    ),
+    "policy_warning": (
+        r"Richtlinienverstoß|Verstoß gegen|verstößt gegen",
+        r"Kontozustand",
+        r"Warnung",
+        r"Leistungskennzahl|Fehlerquote|Stornoquote|Verspätungsquote",
+        r"Verkäuferleistung|Verkäuferstatus|Verkäuferstandard",
+        r"verspätete(?:n)? (?:Lieferungen|Versand|Zustellungen)",
+        r"Grenzwert|Unter Standard|herabgestuft",
+    ),
+    "payment": (
+        r"Auszahlung",
+        r"Zahlung(?:en)? (?:zurückgehalten|ausgesetzt|verzögert)",
+        r"Rücklage|Reserve",
+    ),
+    "buyer_message": (
+        r"Nachricht von (?:einem |Ihrem )?(?:Käufer|Kunden)",
+        r"Käufer hat (?:Ihnen )?eine Nachricht",
+    ),
+    "policy_update": (
+        r"Änderung(?:en)? (?:der|an den|unserer|an unseren|von)",
+        r"Aktualisierung",
+        r"tritt .{0,40}in Kraft",
+        r"neue (?:Anforderung|Richtlinie|Gebühr)",
+        r"Gebührenänderung",
+    ),
+}

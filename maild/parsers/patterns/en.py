@@ -1,0 +1,160 @@
+"""English wording of each category (see `maild.parsers.patterns`)."""
+
+from __future__ import annotations
+
+PATTERNS: dict[str, tuple[str, ...]] = {
+    "appeal_decision": (
+        r"(?:your|the) (?:appeal|plan of action|POA|reinstatement request)\b.{0,40}\b(?:has been"
+        r"|was|is) (?:approved|accepted|granted|rejected|denied|declined|reviewed|unsuccessful"
+        r"|successful)",
+        r"(?:reviewed|received and reviewed|evaluated) your (?:appeal|plan of action|POA"
+        r"|reinstatement request)",
+        r"(?:selling privileges|account|listings?|selling account)\s(?:has been|have been|was"
+        r"|were|is now|are now|got|been)(?:\s(?:permanently|temporarily|indefinitely"
+        r"|automatically|now|also))? (?:reinstated|reactivated|restored)",
+        r"we (?:have )?(?:reinstated|reactivated|restored) your",
+        r"(?:unable|not able) to (?:accept|approve|reinstate)",
+        r"appeal (?:decision|outcome|result|status)",
+        r"need(?:s)? (?:more|additional) information (?:to|before we can) (?:reinstate|review"
+        r" your appeal)",
+        r"(?:removed|lifted) the (?:\w+ )?restrictions? (?:on|from)",
+        r"restrictions? (?:has|have) been (?:removed|lifted)",
+        r"thank(?:s| you) for (?:your |submitting (?:your |an? )?)(?:appeal|plan of action|POA)",
+        r"(?:more|additional) information (?:about|regarding|on|for) your (?:appeal|plan of"
+        r" action|POA)",
+        r"reviewed the information you (?:sent|provided|submitted)",
+    ),
+    "legal": (
+        r"lawsuit",
+        r"temporary restraining order",
+        r"\bTRO\b",
+        r"court order",
+        r"preliminary injunction",
+        r"subpoena",
+        r"schedule a defendants?",
+        r"district court",
+        r"(?:legal|court) proceedings?",
+        r"funds?\b.{0,40}\b(?:frozen|restrained|held) .{0,40}(?:court|legal|judicial)",
+        r"asset (?:freeze|restraint)",
+    ),
+    "suspension": (
+        r"(?:privileges|account|store|shop)\s(?:has been|have been|was|were|is now|are now|got"
+        r"|been)(?:\s(?:permanently|temporarily|indefinitely|automatically|now"
+        r"|also))?\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen|removed"
+        r"|closed|disabled)",
+        r"(?:deactivated|suspended|restricted|removed|blocked|frozen) your (?:[\w-]+"
+        r" ){0,2}(?:privileges|account|store|shop)",
+        r"account (?:suspension|deactivation|restriction)",
+        r"(?:your )?(?:account|store) (?:is|remains) (?:suspended|deactivated|on hold|restricted"
+        r"|frozen)",
+        r"selling privileges (?:removed|suspended)",
+        r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\bselling privileges",
+    ),
+    "ip_complaint": (
+        r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
+        r"(?:trademark|copyright|patent|design)s? (?:infringement|complaint|owner|holder"
+        r"|violation|claim|rights)",
+        r"\b(?:trademark|copyright|patent)\b(?! (?:©|\(c\)|\d))(?!s? of (?:amazon|ebay|walmart))",
+        r"counterfeit",
+        r"rights? (?:owner|holder)",
+        r"infring",
+        r"\bVeRO\b",
+        r"verified rights owner",
+        r"notice of (?:claimed )?infringement",
+        r"design right",
+    ),
+    "verification_request": (
+        r"(?:provide|submit|update|enter|add)\b.{0,30}\b(?:VAT|tax|EPR|WEEE|EORI|registration"
+        r"|licen[cs]e) (?:registration )?(?:number|ID|information|details)",
+        r"verify your (?:identity|information|business|account|details)",
+        r"(?:identity|business|seller|account) verification(?! code)",
+        r"(?:upload|provide|submit|send)(?: us)? (?:the )?(?:following |required |additional"
+        r" )?(?:documents?|documentation|invoices?|certificates?|test reports?|information)",
+        r"certificate of conformity|children's product certificate|\bCPC\b|\bGCC\b|test reports?",
+        r"\bFDA\b|\bCE (?:marking|certificate|mark)|declaration of conformity|\bUKCA\b|EPR"
+        r" registration",
+        r"\bKYC\b|know your customer|tax interview|W-8BEN|proof of address|safety data sheet",
+        r"compliance (?:documents?|documentation|requirements?|review)",
+        r"documents? (?:required|requested|needed)",
+        r"(?:attach|send|provide|upload|submit)\b(?s:.{0,60})\b(?:invoices?|documents?"
+        r"|certificates?|receipts?|licen[cs]es?)\b",
+    ),
+    "listing_removed": (
+        r"(?:listings?|products?|items?|ASINs?|offers?)\b.{0,60}\b(?:has been|have been|was|were"
+        r"|is now|are now|got|been)(?:\s(?:permanently|temporarily|indefinitely|automatically|now"
+        r"|also))? (?:removed|suppressed|deactivated|blocked|unpublished|delisted|taken down"
+        r"|ended|cancelled by eBay)",
+        r"(?:we|eBay|Amazon|Walmart) (?:have |has )?(?:removed|suppressed|deactivated|blocked"
+        r"|unpublished|delisted) (?:your |the |these |this |following |some )",
+        r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished) (?:listings?|items?"
+        r"|products?)",
+        r"listing (?:removal|deactivation|suppression)",
+        r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted)\b",
+    ),
+    "claim_dispute": (
+        r"A-to-z(?: Guarantee)? claim",
+        r"A-to-z Guarantee",
+        r"chargeback",
+        r"\bdispute",
+        r"(?:buyer|customer) (?:has )?(?:opened|filed|started|escalated) (?:a |an )?(?:case|claim"
+        r"|return|dispute|request)",
+        r"(?:return|refund) (?:request|case|dispute)",
+        r"money back guarantee",
+        r"item not received",
+        r"not as described",
+        r"SAFE-T claim",
+        r"case (?:was|has been) (?:opened|escalated)",
+    ),
+    "policy_warning": (
+        r"policy violation",
+        r"violat(?:ed|ion|es|ing)\b.{0,30}\bpolic",
+        r"account health",
+        r"at risk",
+        r"performance (?:notification|warning|standards?|issue)",
+        r"\bwarning\b",
+        r"order defect rate|late shipment rate|cancellation rate|valid tracking rate|defect rate",
+        r"below (?:our|the) (?:standard|target|threshold)s?",
+        r"below standard",
+        r"seller level",
+    ),
+    "payment": (
+        r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?"
+        r"|disbursements?|proceeds)",
+        r"(?:amount|funds|payouts?|payments?)s? on hold",
+        r"(?:payouts?|payments?|funds) (?:is |are )?(?:on hold|paused|delayed)",
+        r"disbursements? (?:is |are |has been |have been |was )?(?:delayed|on hold|held|suspended"
+        r"|deferred|failed|paused)",
+        r"(?:unable|could not|couldn't|were unable) (?:to )?(?:disburse|charge|collect|transfer"
+        r"|pay)",
+        r"(?:charge|payment|card) (?:was |has been )?(?:declined|failed|rejected)",
+        r"(?:placed|put) (?:a )?(?:temporary )?hold on",
+        r"(?:fund|payment|payout|disbursement)s? release",
+        r"release of (?:the |your )?funds",
+        r"funds?\b.{0,30}\b(?:delayed|on hold|held|frozen|withheld)",
+        r"withdrawals?\b.{0,30}\b(?:on hold|suspended|delayed|frozen|rejected)",
+        r"payment (?:hold|on hold|reserve|delay|schedule)",
+        r"\breserve\b",
+        r"funds? (?:are|is|have been|has been) (?:held|on hold|delayed|released)",
+        r"payments? (?:are|is) (?:on hold|delayed)",
+    ),
+    "buyer_message": (
+        r"message from (?:a |the |your )?(?:buyer|customer)",
+        r"(?:buyer|customer) (?:has )?sent you a message",
+        r"you have (?:a )?new message",
+        r"question from (?:a )?(?:buyer|customer)",
+    ),
+    "policy_update": (
+        r"\bsellers (?:who|that) .{0,60}\b(?:must|will need to|are required to)\b",
+        r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms) (?:update"
+        r"|updates|change|changes)",
+        r"we are (?:updating|changing|introducing|launching)",
+        r"important (?:changes|update)",
+        r"new (?:requirements?|policy|policies|fees?|rules?)",
+        r"(?:will|to) (?:take effect|become effective|go into effect)",
+        r"(?:takes?|goes?) (?:effect|into effect)",
+        r"effective (?:from|on|as of)",
+        r"changes to (?:our|the|\w+ fees|(?:\w+ )?(?:fees?|polic|requirements?|terms|rules?))",
+        r"updates? to (?:\w+ )?(?:fees?|polic\w+|requirements?|terms|rules?)",
+        r"updated? (?:our|the) ",
+    ),
+}

@@ -1,0 +1,65 @@
+"""Dutch wording of each category (see `maild.parsers.patterns`)."""
+
+from __future__ import annotations
+
+PATTERNS: dict[str, tuple[str, ...]] = {
+    "appeal_decision": (
+        r"(?:bedankt|dank) voor (?:je|uw) (?:beroep|bezwaar)",
+        r"informatie nodig voor (?:je|uw) (?:beroep|bezwaar)",
+        r"(?:beroep|bezwaar|actieplan).{0,60}(?:goedgekeurd|afgewezen|beoordeeld|geaccepteerd)",
+        r"(?:opnieuw geactiveerd|hersteld)",
+    ),
+    "legal": (
+        r"rechtszaak",
+        r"gerechtelijk(?:e)? (?:bevel|procedure)",
+        r"rechtbank",
+    ),
+    "suspension": (
+        r"verkoopprivileges?.{0,40}(?:ingetrokken|gedeactiveerd|opgeschort|verwijderd)",
+        r"(?:ingetrokken|gedeactiveerd|opgeschort).{0,30}verkoopprivileges?",
+        r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)",
+    ),
+    "ip_complaint": (
+        r"intellectuele eigendom",
+        r"merkinbreuk|handelsmerk|merkrecht",
+        r"auteursrecht",
+        r"namaak|nagemaakt",
+        r"rechthebbende",
+        r"inbreuk",
+    ),
+    "verification_request": (
+        r"verificatie|verifiëren",
+        r"(?:documenten|conformiteitsverklaring|testrapporten?|facturen).{0,40}(?:uploaden"
+        r"|indienen|verstrekken)|(?:upload|verstrek).{0,40}(?:documenten|conformiteitsverklaring"
+        r"|testrapport)",
+    ),
+    "listing_removed": (
+        r"(?:aanbieding|advertentie|product|artikel).{0,40}(?:is|werd|zijn) (?:verwijderd"
+        r"|gedeactiveerd|geblokkeerd|onderdrukt)",
+        r"(?:hebben|heeft) (?:je|uw|de) (?:aanbieding|advertentie|product).{0,30}(?:verwijderd"
+        r"|gedeactiveerd)",
+    ),
+    "claim_dispute": (
+        r"A-tot-z-garantie|A-tot-z",
+        r"terugboeking|chargeback",
+        r"geschil",
+        r"retourverzoek",
+    ),
+    "policy_warning": (
+        r"waarschuwing",
+        r"schending van (?:ons |het )?beleid",
+        r"accountstatus",
+        r"in strijd met",
+    ),
+    "payment": (
+        r"uitbetaling",
+        r"betaling(?:en)? (?:ingehouden|opgeschort|vertraagd)",
+        r"reserve",
+    ),
+    "buyer_message": (r"bericht van (?:een )?(?:koper|klant)",),
+    "policy_update": (
+        r"wijziging(?:en)? (?:in|van|aan)",
+        r"treedt .{0,30}in werking",
+        r"nieuwe (?:vereiste|regels?|kosten)",
+    ),
+}
