@@ -425,11 +425,12 @@ def child_ingest(config_path: str) -> int:
     from maild.daemon import build_workers
     from maild.logs import setup_logging
     from maild.sources.imap import FolderWorker
+    from maild.sources.lease import node_owner
 
     config = load_config(Path(config_path))
     setup_logging(config.log_format, config.log_level)
     log = logging.getLogger("bench")
-    workers = build_workers(config, threading.Event())
+    workers = build_workers(config, threading.Event(), node_owner())
     log.info("bench child start")
     failures = 0
     for worker in workers:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from maild.models import AuditEvent
@@ -48,18 +48,25 @@ class AuditLog:
         self.session = session
         self._prev: str | None = None
 
-    def record(self, actor: str, action: str, subject: str, **detail: Any) -> AuditEvent:
+    def record(self, actor: str, action: str, subject: str, **detail: Any) -> None:
+        self.record_many([(actor, action, subject, detail)])
+
+    def record_many(self, events: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+        """Append ``(actor, action, subject, detail)`` events, chained in order, in one insert."""
+        if not events:
+            return
         if self._prev is None:
             _lock_chain(self.session)
             self._prev = _tail_hash(self.session)
         at = datetime.now(UTC)
-        detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-        event = AuditEvent(at=at, actor=actor, action=action, subject=subject,
-                           detail=detail_json, prev_hash=self._prev,
-                           hash=event_hash(self._prev, at, actor, action, subject, detail_json))
-        self.session.add(event)
-        self._prev = event.hash
-        return event
+        rows = []
+        for actor, action, subject, detail in events:
+            detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+            digest = event_hash(self._prev, at, actor, action, subject, detail_json)
+            rows.append({"at": at, "actor": actor, "action": action, "subject": subject,
+                         "detail": detail_json, "prev_hash": self._prev, "hash": digest})
+            self._prev = digest
+        self.session.execute(insert(AuditEvent), rows)
 
 
 def verify_chain(session: Session, batch: int = 5000) -> Iterator[str]:

@@ -13,7 +13,6 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from maild.archive import RawStore
 from maild.config import Config, load_config
 from maild.errors import ConfigError, MaildError, SourceError
 from maild.sources.files import iter_path
@@ -98,7 +97,7 @@ def archive_verify(obj: Context) -> None:
 
     problems = 0
     with _sessions(obj.config)() as session:
-        for line in verify_archive(session, RawStore(obj.config.archive_dir)):
+        for line in verify_archive(session, obj.config.raw_store()):
             problems += 1
             click.echo(line)
     if problems:
@@ -113,7 +112,7 @@ def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
     """Archive .eml files, directories, mbox files or Maildirs (backfills, the demo)."""
     from maild.ingest import Incoming, Ingestor
 
-    ingestor = Ingestor(RawStore(obj.config.archive_dir), _sessions(obj.config), actor="cli")
+    ingestor = Ingestor(obj.config.raw_store(), _sessions(obj.config), actor="cli")
     new = duplicates = unreadable = 0
     for path in paths:
         batch: list[Incoming] = []

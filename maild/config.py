@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from maild.archive import SYNC_MODES, RawStore
 from maild.errors import ConfigError
 
 TLS_MODES = ("implicit", "starttls", "plain")
@@ -104,8 +105,12 @@ class Config:
     log_format: str = "text"
     log_level: str = "INFO"
     lease_seconds: int = 60
+    archive_sync: str | None = None
     imap: tuple[ImapAccount, ...] = field(default_factory=tuple)
     maildirs: tuple[MaildirSource, ...] = field(default_factory=tuple)
+
+    def raw_store(self) -> RawStore:
+        return RawStore(self.archive_dir, self.archive_sync)
 
     def source_names(self) -> list[str]:
         return [a.name for a in self.imap] + [m.name for m in self.maildirs]
@@ -254,6 +259,10 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise core.fail("log_level", f"must be DEBUG, INFO, WARNING or ERROR, not {log_level}")
     lease_seconds = core.positive("lease_seconds", 60)
+    archive_sync = core.get("archive_sync", str, None)
+    if archive_sync is not None and archive_sync not in SYNC_MODES:
+        raise core.fail("archive_sync", f"must be one of {', '.join(SYNC_MODES)}, "
+                                        f"not {archive_sync!r}")
     core.check_unknown()
     accounts = tuple(
         _imap_account(raw, i, file, base) for i, raw in enumerate(top.get("imap", list, []))
@@ -267,6 +276,7 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
     top.check_unknown()
     config = Config(path=path, database=database, archive_dir=archive_dir,
                     log_format=log_format, log_level=log_level, lease_seconds=lease_seconds,
+                    archive_sync=archive_sync,
                     imap=accounts, maildirs=tuple(maildirs))
     names = config.source_names()
     duplicate = next((n for n in names if names.count(n) > 1), None)

@@ -16,7 +16,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
-from maild.archive import RawStore
 from maild.config import Config, load_config
 from maild.db import make_engine, session_factory
 from maild.errors import MaildError
@@ -43,7 +42,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str) -> list[Wor
     """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
     and archive. ``run_once`` relies on the order: sources first, then their parsing."""
     engine = make_engine(config.database)
-    ingestor = Ingestor(RawStore(config.archive_dir), session_factory(engine), actor="maild")
+    ingestor = Ingestor(config.raw_store(), session_factory(engine), actor="maild")
     workers: list[Worker] = []
     for account in config.imap:
         workers += [FolderWorker(account, folder, ingestor, stop, owner=owner,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -78,6 +78,12 @@ class Ingestor:
         is retried once and that message then counts as a duplicate.
         """
         stored = self.store.put_many(item.raw for item in items)
+        return self.commit(items, stored, checkpoint, mailbox_id)
+
+    def commit(self, items: Sequence[Incoming], stored: Sequence[Stored],
+               checkpoint: Checkpoint | None = None,
+               mailbox_id: int | None = None) -> BatchResult:
+        """Commit rows for ``items`` whose bytes ``stored`` already made durable (in order)."""
         for attempt in (1, 2):
             try:
                 return self._commit(items, stored, checkpoint, mailbox_id)
@@ -90,26 +96,36 @@ class Ingestor:
                 checkpoint: Checkpoint | None, mailbox_id: int | None) -> BatchResult:
         now = datetime.now(UTC)
         shas = [s.sha256 for s in stored]
-        new = duplicates = 0
+        duplicates = 0
         with self.sessions.begin() as session:
             known = set(session.scalars(select(Message.sha256).where(Message.sha256.in_(shas))))
-            audit = AuditLog(session)
+            rows: list[dict[str, object]] = []
+            events = []
             for item, sha in zip(items, shas, strict=True):
                 if sha in known:
                     duplicates += 1
                     continue
                 known.add(sha)
-                session.add(Message(
-                    sha256=sha, size=len(item.raw), message_id=header_message_id(item.raw),
-                    mailbox_id=checkpoint.mailbox_id if checkpoint else mailbox_id,
-                    uidvalidity=checkpoint.uidvalidity if checkpoint else None,
-                    uid=item.uid, origin=item.origin[:1000], internal_date=item.internal_date,
-                    received_at=now, stage="archived", direction="in",
-                ))
-                audit.record(self.actor, "archived", sha, origin=item.origin, size=len(item.raw))
-                new += 1
+                rows.append({
+                    "sha256": sha, "size": len(item.raw),
+                    "message_id": header_message_id(item.raw),
+                    "mailbox_id": checkpoint.mailbox_id if checkpoint else mailbox_id,
+                    "uidvalidity": checkpoint.uidvalidity if checkpoint else None,
+                    "uid": item.uid, "origin": storable(item.origin)[:1000],
+                    "internal_date": item.internal_date, "received_at": now,
+                    "stage": "archived", "direction": "in", "error": None,
+                })
+                events.append((self.actor, "archived", sha,
+                               {"origin": item.origin, "size": len(item.raw)}))
+            if rows:
+                session.execute(insert(Message), rows)
+                AuditLog(session).record_many(events)
+            new = len(rows)
             if checkpoint is not None:
                 mailbox = session.get_one(Mailbox, checkpoint.mailbox_id)
-                mailbox.last_uid = max(mailbox.last_uid, checkpoint.last_uid)
+                # UIDs of another UIDVALIDITY mean nothing here (the folder was recreated while
+                # this batch was in hand): the rows stand, the checkpoint stays.
+                if mailbox.uidvalidity == checkpoint.uidvalidity:
+                    mailbox.last_uid = max(mailbox.last_uid, checkpoint.last_uid)
                 mailbox.last_sync = now
         return BatchResult(new=new, duplicates=duplicates)

@@ -21,6 +21,8 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from imapclient import IMAPClient
@@ -29,7 +31,7 @@ from imapclient.exceptions import IMAPClientError
 from maild.audit import AuditLog
 from maild.config import ImapAccount
 from maild.errors import SourceError
-from maild.ingest import Checkpoint, Incoming, Ingestor
+from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor
 from maild.sources import checkpoints
 from maild.sources.lease import Lease, node_owner
 
@@ -112,6 +114,14 @@ def backoff_delay(attempt: int, low: float, high: float) -> float:
     """Exponential backoff with full jitter: a random wait in [low, min(high, low * 2**n)]."""
     ceiling = min(high, low * (2 ** min(attempt, 30)))
     return random.uniform(low, max(low, ceiling))
+
+
+@dataclass(frozen=True)
+class _Archiving:
+    """A fetched batch being archived and committed while the next batch is fetched."""
+
+    uids: list[int]
+    result: Future[BatchResult]
 
 
 class FolderWorker:
@@ -223,23 +233,50 @@ class FolderWorker:
             sizes.update((uid, int(data.get(b"RFC822.SIZE", 0)))
                          for uid, data in response.items())
         new = 0
-        for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
-            if self.stop.is_set():
-                break  # the batch in hand was committed; the rest waits for the next run
-            self.lease.hold()
-            items = self._fetch(uids)
-            result = self.ingestor.ingest(
-                items, Checkpoint(self.mailbox_id, self.uidvalidity, max(uids)))
-            self.last_uid = max(uids)
-            new += result.new
-            log.info("archived mailbox=%s new=%d duplicates=%d last_uid=%d", self.label,
-                     result.new, result.duplicates, self.last_uid)
-            self._after_archive(uids)
+        in_hand: _Archiving | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as archiver:
+            try:
+                for uids in batches(sizes, self.account.batch_size, self.account.batch_bytes):
+                    if self.stop.is_set():
+                        break  # the batch in hand is committed below; the rest waits
+                    self.lease.hold()
+                    items = self._fetch(uids)  # while the previous batch is being stored
+                    if in_hand is not None:
+                        new += self._finish(in_hand)
+                    checkpoint = Checkpoint(self.mailbox_id, self.uidvalidity, max(uids))
+                    in_hand = _Archiving(uids, archiver.submit(self.ingestor.ingest, items,
+                                                              checkpoint))
+                if in_hand is not None:
+                    new += self._finish(in_hand)
+                    in_hand = None
+            except BaseException:
+                if in_hand is not None:
+                    self._finish_after_failure(in_hand)
+                raise
         self._heal_after_archive()
         checkpoints.record_sync(self.sessions, self.mailbox_id,
                                 max(self.server_uidnext, self.last_uid + 1),
                                 error=self.unfetchable)
         return new
+
+    def _finish(self, batch: _Archiving, *, touch_server: bool = True) -> int:
+        """Wait until a batch is archived and committed with its checkpoint, then (and only
+        then) flag or move it on the server. Returns how many messages were new."""
+        result = batch.result.result()
+        self.last_uid = max(self.last_uid, *batch.uids)
+        log.info("archived mailbox=%s new=%d duplicates=%d last_uid=%d", self.label,
+                 result.new, result.duplicates, self.last_uid)
+        if touch_server:
+            self._after_archive(batch.uids)
+        return result.new
+
+    def _finish_after_failure(self, batch: _Archiving) -> None:
+        """Let the batch that was being stored when the connection failed finish; its flag or
+        move is left to the next sync's healing pass."""
+        try:
+            self._finish(batch, touch_server=False)
+        except Exception as exc:  # noqa: BLE001 - the batch is fetched again next time
+            log.warning("batch not committed mailbox=%s error=%s", self.label, exc)
 
     def _fetch(self, uids: list[int], *, retry: bool = True) -> list[Incoming]:
         """FETCH a batch of messages.

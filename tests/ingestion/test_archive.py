@@ -6,11 +6,13 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from maild.archive import RawStore
+from maild.archive import SYNC_MODES, RawStore
 from maild.audit import AuditLog, verify_chain
+from maild.errors import ArchiveError
 from maild.ingest import Incoming, Ingestor
 from maild.integrity import verify_archive
 from maild.models import AuditEvent
@@ -73,3 +75,20 @@ def test_audit_chain_links_each_event_to_the_previous(
         session.delete(session.get(AuditEvent, 2))
     with migrated_sessions() as session:
         assert any("prev_hash" in p for p in verify_chain(session))
+
+
+@pytest.mark.parametrize("mode", SYNC_MODES)
+def test_both_durability_modes_store_the_same_files(tmp_path: Path, mode: str) -> None:
+    """GIVEN a batch with a repeat WHEN stored with syncfs or with per-file fsyncs THEN the same
+    files exist, each named by its hash, and only the first copy counts as new."""
+    store = RawStore(tmp_path / mode, sync_mode=mode)
+    raws = [b"a", b"b\x00", b"a", b""]
+    stored = store.put_many(raws)
+    assert [s.new for s in stored] == [True, True, False, True]
+    assert sorted(store.names()) == sorted({hashlib.sha256(r).hexdigest() for r in raws})
+    assert all(store.get(s.sha256) == r for s, r in zip(stored, raws, strict=True))
+
+
+def test_unknown_archive_sync_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="archive_sync 'sometimes'"):
+        RawStore(tmp_path, sync_mode="sometimes")

@@ -53,8 +53,10 @@ def test_upgrade_from_every_earlier_revision(db_url: str) -> None:
 def test_rows_and_checkpoint_commit_together(
         tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
     """GIVEN a batch with a duplicate inside WHEN ingested with a checkpoint THEN the distinct
-    messages and the new last_uid are committed, and a replay of the batch adds nothing."""
+    messages and the new last_uid are committed, a replay of the batch adds nothing, and a batch
+    fetched under an older UIDVALIDITY keeps its rows but does not move the checkpoint."""
     box = checkpoints.get_or_create(migrated_sessions, "acct", "INBOX")
+    checkpoints.adopt_uidvalidity(migrated_sessions, box.id, 7, actor="test")
     ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
     items = [Incoming(raw=notice(i % 3), origin="t", uid=i + 1) for i in range(4)]
     result = ingestor.ingest(items, Checkpoint(box.id, 7, 4))
@@ -65,6 +67,13 @@ def test_rows_and_checkpoint_commit_together(
         assert session.get_one(Mailbox, box.id).last_uid == 4
         ids = list(session.scalars(select(Message.message_id).order_by(Message.id)))
     assert ids == ["<notice-0@amazon.com>", "<notice-1@amazon.com>", "<notice-2@amazon.com>"]
+
+    stale = ingestor.ingest([Incoming(raw=notice(9), origin="t", uid=99)],
+                            Checkpoint(box.id, 6, 99))
+    assert stale.new == 1
+    with migrated_sessions() as session:
+        assert session.get_one(Mailbox, box.id).last_uid == 4, \
+            "a checkpoint of another UIDVALIDITY must not move this one"
 
 
 def test_failed_commit_leaves_checkpoint_where_it_was(
