@@ -521,8 +521,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(Result(name, notes=[f"skipped: {exc}"]))
                 continue
             try:
-                stage(name, lambda d, name=name, cli=cli: run_maild(
-                    name, pg.url, server, d, args.batch_size, uids, args.timeout, cli))
+                stage(name, lambda d, name=name, cli=cli, url=pg.url: run_maild(
+                    name, url, server, d, args.batch_size, uids, args.timeout, cli))
             finally:
                 pg.drop()
         if not args.skip_mbsync:
