@@ -87,3 +87,23 @@ def test_shipped_example_configs_are_valid(name: str) -> None:
     """GIVEN the example configs in config/ WHEN loaded THEN they validate."""
     config = load_config(REPO / "config" / name)
     assert config.source_names()
+
+
+def test_password_file_and_token_command_are_read_when_revealed(tmp_path: Path) -> None:
+    """GIVEN a password file and an OAuth2 token command WHEN revealed THEN the file's content
+    (without the newline) and the command's output are returned; a failing command is a clear
+    ConfigError that does not echo its output."""
+    secret = tmp_path / "imap.secret"
+    secret.write_text("file-secret\n")
+    text = GOOD.replace('password_env = "MAILD_TEST_PW"', f'password_file = "{secret}"')
+    text += ('\n[[imap]]\nname = "m365"\nhost = "127.0.0.1"\ntls = "plain"\n'
+             'username = "u"\noauth2_token_command = "printf token-123"\n')
+    config = load_config(write(tmp_path, text))
+    assert config.imap[0].password is not None
+    assert config.imap[0].password.reveal() == "file-secret"
+    assert config.imap[1].oauth2_token is not None
+    assert config.imap[1].oauth2_token.reveal() == "token-123"
+    failing = load_config(write(tmp_path, text.replace("printf token-123", "false"))).imap[1]
+    assert failing.oauth2_token is not None
+    with pytest.raises(ConfigError, match="token command failed: false"):
+        failing.oauth2_token.reveal()
