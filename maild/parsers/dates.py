@@ -85,13 +85,16 @@ _DATE = re.compile(
     r"|(?P<na>\d{1,2})(?P<sep>[./])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})(?![\d])"
     r"|" + _MONTH.format(g="mm") + r"\.?\s{1,3}(?P<md>\d{1,2})(?:st|nd|rd|th)?(?!\d)"
     r"(?:,?\s{1,3}(?P<my>\d{4}))?"
-    r"|(?P<dd>\d{1,2})(?:st|nd|rd|th|er|\.|º)?\s{0,3}(?:de\s)?" + _MONTH.format(g="dm") + r"\.?"
-    r"(?:,?\s{1,3}(?:de\s|del\s)?(?P<dy>\d{4}))?"
-    r")(?![a-zà-ÿ])",
+    r"|(?P<dd>\d{1,2})(?:st|nd|rd|th|er|\.|º)?(?:\s{0,3}(?:de\s)?|-)"
+    + _MONTH.format(g="dm")
+    + r"\.?(?:(?:,?\s{1,3}(?:de\s|del\s)?|-)(?P<dy>\d{4}))?"
+    # ISO 8601 "2026-03-20T23:59:00Z": a T before the time is not a word.
+    r")(?!(?!T\d)[a-zà-ÿ])",
     re.I,
 )
 _TIME = re.compile(
-    r"(?:\s{0,3}(?:,|at|um|à|a\s+las|alle(?:\s+ore)?|ore|の|，|\(|[（(]?[^\W\d_]{1,4}[)）])?\s{0,3}"
+    r"(?:(?:T(?=\d)|\s{0,3}(?:,|at|um|à|a\s+las|alle(?:\s+ore)?|ore|の|，|\(|[（(]?[^\W\d_]{1,4}"
+    r"[)）])?\s{0,3})"
     r"(?:(?P<ampm_pre>上午|下午|午前|午後|晚上)\s?)?"
     r"(?P<h>\d{1,2})(?:\s?(?::|：|h|時|时|点|點)\s?(?P<m>\d{2})?(?::(?P<s>\d{2}))?)"
     r"(?:\s?(?:分|Uhr|hrs?|h))?"
@@ -100,6 +103,7 @@ _TIME = re.compile(
 )
 _ZONE = re.compile(
     r"\s{0,3}[(（]?\s?(?P<zone>(?:UTC|GMT)\s?[+-]\s?\d{1,2}(?::?\d{2})?"
+    r"|(?<=\d)Z|(?<=\d)[+-](?:0\d|1[0-4]):?[0-5]\d"
     r"|pacific (?:standard |daylight )?time|eastern time|central time"
     r"|北京时间|北京時間|中国时间|日本時間"
     r"|PST|PDT|PT|MST|MDT|CST|CDT|EST|EDT|ET|CT|GMT|UTC|BST|CET|CEST|MEZ|MESZ|JST|AEST|AEDT|IST|GST)"
@@ -116,7 +120,7 @@ _ZONE_BEFORE = re.compile(r"(北京时间|北京時間|中国时间|日本時間
 _RFC5322_DATE = re.compile(
     r"^\s*(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}"
 )
-_OFFSET = re.compile(r"(?:UTC|GMT)\s?([+-])\s?(\d{1,2})(?::?(\d{2}))?", re.I)
+_OFFSET = re.compile(r"(?:UTC|GMT|(?=[+-]))\s?([+-])\s?(\d{1,2})(?::?(\d{2}))?", re.I)
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,18 @@ _UNIT_GROUPS = "|".join(f"(?P<{kind}>{_alternation(words)})" for kind, words in 
 # "N units" anywhere (cheap: it starts with a number); a lead before it ("within") or a CJK
 # tail after it ("内") makes it a time limit.
 _AMOUNT = re.compile(
-    r"(?<![0-9A-Za-zà-ÿ.,:/-])(?P<n>" + _NUMBER + r")\s{0,2}(?:" + _UNIT_GROUPS + r")(?![a-zà-ÿ])",
+    r"(?<![0-9A-Za-zà-ÿ.,:/-])(?P<n>"
+    + _NUMBER
+    + r")(?:\s?[(（]\d{1,3}[)）])?\s{0,2}(?:"
+    + _UNIT_GROUPS
+    + r")(?![a-zà-ÿ])",
     re.I,
 )
 _LEAD_BEFORE = re.compile(r"\b(?:" + _alternation(table.RELATIVE_LEADS) + r")\s{0,3}$", re.I)
 _CJK_LEAD_BEFORE = re.compile(r"(?:" + _alternation(table.CJK_RELATIVE_LEADS) + r")\s{0,2}$")
 _TAIL_AFTER = re.compile(r"\s?(?:" + _alternation(table.RELATIVE_TAILS) + r")")
 _CUE = re.compile(
-    r"(?:^|[\s(（,，:：])(?:"
+    r"(?:^|[\s(（,，:：]|(?<=[\u3040-\u9fff]))(?:"
     + _alternation(table.ABSOLUTE_CUES)
     + r")[\s:：]{0,3}(?:the\s|le\s|el\s|il\s)?$",
     re.I,

@@ -16,9 +16,9 @@ _STOP_TEXT: dict[str, str] = {
     "de": "der die das und sie ihr ihre ist nicht mit wir zu den von für bitte auf dem des "
     "eine ein wurde wurden haben können ihren ihrem oder auch",
     "fr": "le la les et vous votre vos est des nous pour une pas avec dans sur du au ce cette été "
-    "être sont ou",
+    "être sont ou de un ne qui avons",
     "es": "el la los las y su sus usted es para con una por que del en nos hemos ha este "
-    "esta ser tu",
+    "esta ser tu de un no se lo al como más tus pero están puede",
     "it": "il la le e di che per con una del della sono è ci non tuo tua vostro abbiamo questo gli "
     "nel alla dei",
     "nl": "de het een en je uw is niet met voor op van wij zijn we dat deze",

@@ -19,11 +19,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     "suspension": (
         r"Verkaufsberechtigung.{0,60}(?:entzogen|deaktiviert|gesperrt|ausgesetzt|entfernt"
         r"|eingeschränkt)",
-        r"(?:Verkäuferkonto|Konto|Shop|Verkaufsberechtigungen?).{0,30}(?:wurde|ist|wurden"
-        r"|sind)\s(?:\w+\s){0,2}(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt|entzogen)",
-        r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen) .{0,30}(?:Konto"
-        r"|Verkaufsberechtigung).{0,30}(?:gesperrt|deaktiviert|eingeschränkt|ausgesetzt|entzogen)",
-        r"Kontosperrung|Kontodeaktivierung",
+        r"(?:Konto|Shop|Verkaufsberechtigungen?|Verkaufsrechte?|Verkaufsprivilegien).{0,30}(?:wurde"
+        r"|ist|wurden|sind)\s(?:\w+\s){0,2}(?:deaktiviert|gesperrt|eingeschränkt|ausgesetzt"
+        r"|entzogen|eingefroren|geschlossen|gekündigt|widerrufen|stillgelegt)",
+        r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen|deine) .{0,30}(?:Konto|Shop"
+        r"|Verkaufsberechtigung|Verkaufsrecht|Verkaufsprivileg).{0,30}(?:gesperrt|deaktiviert"
+        r"|eingeschränkt|ausgesetzt|entzogen|eingefroren|geschlossen|gekündigt|widerrufen)",
+        r"Kontosperrung|Kontodeaktivierung|Sperrung (?:Ihres|deines) (?:\w+)?[Kk]ontos",
     ),
     "ip_complaint": (
         r"geistige[ns]? Eigentum",

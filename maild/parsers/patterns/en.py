@@ -39,16 +39,18 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "suspension": (
         r"(?:privileges|account|store|shop)\s(?:has been|have been|was|were|is now|are now|got"
-        r"|been)(?:\s(?:permanently|temporarily|indefinitely|automatically|now"
-        r"|also))?\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen|removed"
-        r"|closed|disabled)",
-        r"(?:deactivated|suspended|restricted|removed|blocked|frozen) your (?:[\w-]+"
-        r" ){0,2}(?:privileges|account|store|shop)",
-        r"account (?:suspension|deactivation|restriction)",
-        r"(?:your )?(?:account|store) (?:is|remains) (?:suspended|deactivated|on hold|restricted"
-        r"|frozen)",
-        r"selling privileges (?:removed|suspended)",
-        r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\bselling privileges",
+        r"|been)(?:\s(?:permanently|temporarily|indefinitely|automatically|now|also"
+        r"|immediately))?\s(?:temporarily )?(?:suspended|deactivated|restricted|blocked|frozen"
+        r"|removed|closed|disabled|terminated|revoked|locked|limited|paused|banned"
+        r"|(?:placed|put) on hold)",
+        r"(?:deactivated|suspended|restricted|removed|blocked|frozen|revoked|terminated|closed"
+        r"|disabled|locked|banned|paused) your (?:[\w.-]+ ){0,2}(?:privileges|account|store|shop)",
+        r"account (?:suspension|deactivation|restriction|termination|closure)",
+        r"(?:your )?(?:account|store) (?:is|remains) (?:currently )?(?:suspended|deactivated|on"
+        r" hold|restricted|frozen|inactive|disabled|locked)",
+        r"(?:selling|listing) privileges (?:removed|suspended|revoked|deactivated)",
+        r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\b(?:selling|listing) privileges",
+        r"(?:can(?:no|')t|cannot|no longer) (?:sell|list)\b.{0,30}\bwhile your account",
     ),
     "ip_complaint": (
         r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
@@ -83,13 +85,15 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:listings?|products?|items?|ASINs?|offers?)\b.{0,60}\b(?:has been|have been|was|were"
         r"|is now|are now|got|been)(?:\s(?:permanently|temporarily|indefinitely|automatically|now"
         r"|also))? (?:removed|suppressed|deactivated|blocked|unpublished|delisted|taken down"
-        r"|ended|cancelled by eBay)",
+        r"|ended|cancelled by eBay|retired|deleted|disabled|hidden|made inactive)",
         r"(?:we|eBay|Amazon|Walmart) (?:have |has )?(?:removed|suppressed|deactivated|blocked"
-        r"|unpublished|delisted) (?:your |the |these |this |following |some )",
-        r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished) (?:listings?|items?"
-        r"|products?)",
+        r"|unpublished|delisted|retired|deleted|taken down) (?:your |the |these |this |following"
+        r" |some )",
+        r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished|retired|delisted)"
+        r" (?:listings?|items?|products?|offers?)",
         r"listing (?:removal|deactivation|suppression)",
-        r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted)\b",
+        r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted"
+        r"|unpublished)\b",
     ),
     "claim_dispute": (
         r"A-to-z(?: Guarantee)? claim",
@@ -153,7 +157,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:will|to) (?:take effect|become effective|go into effect)",
         r"(?:takes?|goes?) (?:effect|into effect)",
         r"effective (?:from|on|as of)",
-        r"changes to (?:our|the|\w+ fees|(?:\w+ )?(?:fees?|polic|requirements?|terms|rules?))",
+        r"changes? to (?:our|the|\w+ fees|(?:\w+ )?(?:fees?|polic|requirements?|terms|rules?))",
+        r"(?:upcoming|planned) (?:changes?|updates?)",
+        r"fees? (?:will|are going to) (?:change|increase|decrease|be (?:reduced|increased"
+        r"|updated|changed|lowered|raised))",
         r"updates? to (?:\w+ )?(?:fees?|polic\w+|requirements?|terms|rules?)",
         r"updated? (?:our|the) ",
     ),

@@ -17,9 +17,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "suspension": (
         r"privilegios de venta.{0,40}(?:suspendid|desactivad|retirad|eliminad|revocad)os",
-        r"cuenta(?: de vendedor)?.{0,30}(?:ha sido|está) (?:desactivad|suspendid|bloquead"
-        r"|restringid|congelad)a",
-        r"suspensión de (?:su |tu )?cuenta",
+        r"cuenta(?: de vendedor)?.{0,30}(?:ha sido|está|fue|queda) (?:temporalmente"
+        r" |permanentemente )?(?:desactivad|suspendid|bloquead|restringid|congelad|cerrad"
+        r"|cancelad|inhabilitad)a",
+        r"(?:hemos|ha) (?:temporalmente )?(?:suspendido|desactivado|bloqueado|restringido"
+        r"|congelado|cerrado|cancelado|retirado|revocado|inhabilitado) (?:tu|su|sus|tus|la)"
+        r" (?:cuenta|privilegios|tienda)",
+        r"(?:suspensión|desactivación|cierre|bloqueo) de (?:la |su |tu )?cuenta",
         r"(?:desactivado|suspendido|retirado|eliminado|revocado).{0,30}privilegios de venta",
     ),
     "ip_complaint": (

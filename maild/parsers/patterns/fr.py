@@ -17,8 +17,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "suspension": (
         r"privilèges de vente.{0,40}(?:supprimés|suspendus|désactivés|retirés|révoqués)",
-        r"compte(?: vendeur)?.{0,30}(?:a été|est) (?:désactivé|suspendu|bloqué|restreint|gelé)",
-        r"suspension de (?:votre )?compte",
+        r"compte(?: vendeur)?.{0,30}(?:a été|est) (?:temporairement |définitivement )?(?:désactivé"
+        r"|suspendu|bloqué|restreint|gelé|fermé|clôturé|résilié)",
+        r"(?:avons|a) (?:temporairement |définitivement )?(?:désactivé|suspendu|bloqué|restreint"
+        r"|gelé|fermé|clôturé|retiré|révoqué) (?:votre|vos|le) (?:compte|privilèges|boutique)",
+        r"(?:suspension|désactivation|fermeture|blocage) (?:de |du )?(?:votre )?compte",
         r"(?:désactivé|suspendu|supprimé|retiré|révoqué)s?.{0,30}privilèges de vente",
     ),
     "ip_complaint": (

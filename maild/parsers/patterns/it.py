@@ -17,8 +17,12 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "suspension": (
         r"privilegi di vendita.{0,40}(?:sospes|disattivat|rimoss|revocat)i",
-        r"account(?: venditore)?.{0,30}(?:è stato|è) (?:sospeso|disattivato|bloccato|limitato)",
-        r"sospensione (?:del(?:l')? ?)?account",
+        r"account(?: venditore)?.{0,30}(?:è stato|è|risulta) (?:temporaneamente"
+        r" |definitivamente )?(?:sospeso|disattivato|bloccato|limitato|chiuso|congelato|revocato)",
+        r"(?:abbiamo|ha) (?:temporaneamente )?(?:sospeso|disattivato|bloccato|limitato|chiuso"
+        r"|congelato|revocato|rimosso) (?:il tuo|il suo|i tuoi|i suoi|l')\s?(?:account|privilegi"
+        r"|negozio)",
+        r"(?:sospensione|disattivazione|chiusura|blocco) (?:del(?:l')? ?)?account",
         r"(?:sospeso|disattivato|rimosso|revocato).{0,30}privilegi di vendita",
     ),
     "ip_complaint": (

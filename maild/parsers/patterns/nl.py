@@ -17,7 +17,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     "suspension": (
         r"verkoopprivileges?.{0,40}(?:ingetrokken|gedeactiveerd|opgeschort|verwijderd)",
         r"(?:ingetrokken|gedeactiveerd|opgeschort).{0,30}verkoopprivileges?",
-        r"(?:verkopers)?account.{0,30}(?:is|werd) (?:gedeactiveerd|opgeschort|geblokkeerd)",
+        r"(?:verkopers)?account.{0,30}(?:is|werd) (?:tijdelijk |permanent )?(?:gedeactiveerd"
+        r"|opgeschort|geblokkeerd|bevroren|gesloten)",
+        r"(?:hebben|heeft) (?:je|uw) (?:verkopers)?account .{0,20}(?:gedeactiveerd|opgeschort"
+        r"|geblokkeerd|bevroren|gesloten)",
     ),
     "ip_complaint": (
         r"intellectuele eigendom",

@@ -16,7 +16,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"uprawnienia do sprzedaży.{0,40}(?:zostały )?(?:zawieszone|cofnięte|dezaktywowane"
         r"|usunięte)",
         r"(?:zawiesiliśmy|dezaktywowaliśmy|cofnęliśmy).{0,30}(?:uprawnienia|konto)",
-        r"konto.{0,30}zostało (?:zawieszone|dezaktywowane|zablokowane)",
+        r"konto.{0,30}zostało (?:tymczasowo )?(?:zawieszone|dezaktywowane|zablokowane"
+        r"|zamknięte|zamrożone)",
     ),
     "ip_complaint": (
         r"własności intelektualnej",

@@ -14,7 +14,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     "suspension": (
         r"försäljningsrättigheter.{0,40}(?:har )?(?:tagits bort|stängts av|inaktiverats|spärrats)",
         r"(?:stängt av|inaktiverat|spärrat).{0,30}(?:ditt )?(?:konto|försäljningsrättigheter)",
-        r"konto.{0,30}har (?:stängts av|inaktiverats|spärrats)",
+        r"konto.{0,30}(?:har|är) (?:tillfälligt )?(?:stängts av|inaktiverats|spärrats|avstängt"
+        r"|spärrat|inaktiverat|fryst|stängts)",
     ),
     "ip_complaint": (
         r"immateriella rättigheter",
