@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -54,6 +55,16 @@ def imap_table(server: DovecotServer, *, name: str = "platform",
             f'tls = "plain"\nusername = "{server.user}"\n'
             f'password_env = "{IMAP_PASSWORD_ENV}"\nfolders = [{folder_list}]\n'
             f'reconnect_min_seconds = 0.2\nreconnect_max_seconds = 1.0\n{extra}\n')
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.05) -> bool:
+    """Poll ``check`` until it is true or ``timeout`` seconds pass; returns its last answer."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()
 
 
 def notice(i: int, *, size: int = 0, subject: str = "Account Health warning") -> bytes:

@@ -21,18 +21,10 @@ from maild.db import make_engine, session_factory, upgrade
 from maild.models import AuditEvent, Message
 from tests.support import DovecotServer, run_maild
 
-from .conftest import IMAP_PASSWORD_ENV, imap_table, notice
+from .conftest import IMAP_PASSWORD_ENV, imap_table, notice, wait_until
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
-
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(interval)
-    return check()
 
 
 def sessions_for(config: Path) -> sessionmaker[Session]:

@@ -24,7 +24,7 @@ from maild.models import AuditEvent, Mailbox, Message
 from maild.sources.imap import FolderWorker, batches
 from tests.support import DovecotServer
 
-from .conftest import IMAP_PASSWORD_ENV, imap_table, notice
+from .conftest import IMAP_PASSWORD_ENV, imap_table, notice, wait_until
 
 
 @pytest.fixture
@@ -152,14 +152,6 @@ def running_worker(account_for: Callable[..., ImapAccount],
         thread.join(15)
         assert not thread.is_alive(), "worker did not stop within 15 s of the stop event"
 
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def count(sessions: sessionmaker[Session]) -> int:

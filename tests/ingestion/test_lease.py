@@ -25,7 +25,7 @@ from maild.sources.imap import FolderWorker
 from maild.sources.lease import Lease, LeaseLost
 from tests.support import DovecotServer
 
-from .conftest import IMAP_PASSWORD_ENV, imap_table, notice
+from .conftest import IMAP_PASSWORD_ENV, imap_table, notice, wait_until
 
 
 def test_lease_is_exclusive_until_it_expires(migrated_sessions: sessionmaker[Session]) -> None:
@@ -71,14 +71,6 @@ def message_count(sessions: sessionmaker[Session]) -> int:
     with sessions() as session:
         return len(session.scalars(select(Message.id)).all())
 
-
-def wait_until(check: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 @pytest.mark.slow
