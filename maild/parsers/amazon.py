@@ -12,6 +12,8 @@ import re
 from maild.parsers.platforms import PlatformSpec, tld_pattern
 
 TLDS = "com ca com.mx co.uk de fr it es nl se pl co.jp com.au ae sa in"
+# Amazon sites outside the contract's marketplace list: still Amazon's own sender domains.
+OTHER_SITES = "com.br com.tr com.be eg sg ie cn"
 MARKETPLACE_IDS: dict[str, str] = {
     "ATVPDKIKX0DER": "amazon.com",
     "A2EUQ1WTGCTBG2": "amazon.ca",
@@ -36,7 +38,11 @@ SPEC = PlatformSpec(
     name="amazon",
     display_en="Amazon",
     display_zh="亚马逊",
-    domains=("amazon.com", *(f"amazon.{tld}" for tld in TLDS.split() if tld != "com")),
+    domains=(
+        "amazon.com",
+        *(f"amazon.{tld}" for tld in TLDS.split() if tld != "com"),
+        *(f"amazon.{tld}" for tld in OTHER_SITES.split()),
+    ),
     brand=re.compile(r"amazon|亚马逊|亞馬遜|アマゾン|seller\s?central", re.I),
     branding=re.compile(
         r"seller\s?central|seller performance|amazon services|the amazon team|amazon\.\w{2,3}"

@@ -7,13 +7,19 @@ import re
 from maild.parsers.platforms import PlatformSpec, tld_pattern
 
 TLDS = "com co.uk de fr it es ca com.au"
+# eBay sites that are not marketplaces of the contract but send genuine mail all the same.
+OTHER_SITES = "at ch ie nl be pl com.hk com.sg com.my ph in"
 _TEXT, _DOMAIN = tld_pattern("ebay", TLDS)
 
 SPEC = PlatformSpec(
     name="ebay",
     display_en="eBay",
     display_zh="eBay",
-    domains=("ebay.com", *(f"ebay.{tld}" for tld in TLDS.split() if tld != "com")),
+    domains=(
+        "ebay.com",
+        *(f"ebay.{tld}" for tld in TLDS.split() if tld != "com"),
+        *(f"ebay.{tld}" for tld in OTHER_SITES.split()),
+    ),
     brand=re.compile(r"\bebay|易贝", re.I),
     branding=re.compile(
         r"the ebay team|ebay customer (?:service|support)|ebay inc|dein ebay|votre compte ebay"

@@ -9,6 +9,8 @@ triage (routing.triage), and write the bilingual summary (summary).
 from __future__ import annotations
 
 import re
+from email.message import Message
+from email.utils import getaddresses
 from functools import cache
 
 from maild.parsers import (
@@ -29,7 +31,7 @@ from maild.parsers import (
 )
 from maild.parsers.deadlines import Context, find_deadline
 from maild.parsers.notice import Notice, failed_notice
-from maild.parsers.platforms import PlatformSpec, domain_of, unmask
+from maild.parsers.platforms import PlatformSpec, domain_of, joined_tokens, unmask
 from maild.parsers.zones import CHINESE_PLATFORMS, MONTH_FIRST, zone_of
 from maild.routing.triage import TriageRules, load_rules
 
@@ -86,11 +88,13 @@ def _claimed_platform(original: forwards.Original) -> PlatformSpec | None:
     """The platform a non-genuine sender poses as: display name, domain, subject, branding."""
     name, domain = original.from_name, domain_of(original.from_addr)
     local = original.from_addr.split("@", 1)[0]
+    words = joined_tokens(domain) + joined_tokens(local)
     for spec in REGISTRY:
         if (
-            spec.brand.search(name)
+            spec.brand.search(unmask(name))
             or spec.brand.search(unmask(domain))
             or spec.brand.search(unmask(local))
+            or any(spec.brand.match(word) for word in words)
         ):
             return spec
     head = original.body[:BRANDING_SCAN_CHARS]
@@ -111,9 +115,15 @@ def _verified(spec: PlatformSpec, original: forwards.Original, genuine_sender: b
     results = authn.verdicts(original.headers)
     if authn.dkim_passes_for(results, spec.domains):
         return True
-    if authn.explicitly_fails(results):
+    if authn.explicitly_fails(results) or _replies_elsewhere(spec, original.headers):
         return False
     return None
+
+
+def _replies_elsewhere(spec: PlatformSpec, headers: Message) -> bool:
+    """Replies go to a domain that is not the platform's: a spoofed From with a trap address."""
+    addresses = getaddresses(mime.all_headers(headers, "Reply-To"))
+    return any(addr and not spec.is_genuine(domain_of(addr)) for _name, addr in addresses)
 
 
 def parse_message(raw: bytes) -> Notice:
@@ -128,8 +138,6 @@ def parse_message(raw: bytes) -> Notice:
 
 
 def _parse(message: object, message_id: str | None) -> Notice:
-    from email.message import Message
-
     assert isinstance(message, Message)
     original = forwards.find_original(message, lambda addr: _genuine_platform(addr) is not None)
     genuine = _genuine_platform(original.from_addr)

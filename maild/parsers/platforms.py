@@ -7,7 +7,9 @@ and how to read the marketplace. `parse_message` consults the specs in `REGISTRY
 
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -69,17 +71,98 @@ class PlatformSpec:
         return self.default_marketplace
 
 
+# What look-alike senders glue onto a short brand ("sheinseller", "temu-support"); a short brand
+# followed by other letters (Sheinberg) is someone's name, not the platform.
+LURE_WORDS = (
+    r"(?:sellers?|support|services?|team|verify|verification|accounts?|security|secure|help"
+    r"|notices?|center|centre|partners?|merchants?|mall|shop|store|official|pay|payments?"
+    r"|login|signin|update|alerts?|resolution|care|info|mail|online|global|billing|review)"
+)
+
+
+def short_brand(word: str, *others: str) -> re.Pattern[str]:
+    """The brand pattern of a platform with a short name: `word` standing alone or before a lure."""
+    alternatives = "|".join((rf"\b{word}(?![a-z])", rf"\b{word}(?={LURE_WORDS})", *others))
+    return re.compile(alternatives, re.I)
+
+
 def domain_of(address: str) -> str:
     """The lower-cased domain of an address, '' when it has none."""
     return address.rsplit("@", 1)[-1].lower().strip(". >") if "@" in address else ""
 
 
-_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "@": "a", "!": "i"})
+_LOOKALIKE = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "3": "e",
+        "4": "a",
+        "5": "s",
+        "@": "a",
+        "!": "i",
+        "|": "l",
+        # Cyrillic and Greek letters that look Latin (IDN homograph domains, display names)
+        "а": "a",
+        "е": "e",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "һ": "h",
+        "ӏ": "l",
+        "ո": "n",
+        "м": "m",
+        "т": "t",
+        "к": "k",
+        "в": "b",
+        "α": "a",
+        "ο": "o",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "τ": "t",
+        "ρ": "p",
+        "μ": "m",
+    }
+)
 
 
 def unmask(text: str) -> str:
-    """Undo the usual look-alike spellings (amaz0n, paypa1, rn for m) before brand matching."""
-    return text.lower().translate(_LOOKALIKE).replace("rn", "m").replace("vv", "w")
+    """Undo the usual look-alike spellings before brand matching.
+
+    amaz0n, paypa1, rn for m, vv for w, full-width and Cyrillic/Greek homoglyphs, and IDN
+    (punycode `xn--`) labels decoded to the letters they show.
+    """
+    if "xn--" in text.lower():
+        text = _decode_idn(text)
+    text = unicodedata.normalize("NFKC", text).lower().translate(_LOOKALIKE)
+    return text.replace("rn", "m").replace("vv", "w")
+
+
+def _decode_idn(text: str) -> str:
+    labels = []
+    for label in re.split(r"([.@])", text):
+        if label.lower().startswith("xn--"):
+            with contextlib.suppress(UnicodeError):  # a broken label stays as written
+                label = label.encode("ascii").decode("idna")
+        labels.append(label)
+    return "".join(labels)
+
+
+def joined_tokens(text: str) -> list[str]:
+    """The words of a domain or local part, and each pair joined: `e-bay-help` gives `ebay`.
+
+    Look-alike senders split a brand with hyphens or dots (e-bay, ama.zon); joining neighbours
+    lets a brand be matched as a whole word without matching inside unrelated names.
+    """
+    words = [word for word in re.split(r"[^0-9a-z]+", unmask(text)) if word]
+    return words + [first + second for first, second in zip(words, words[1:], strict=False)]
 
 
 def tld_pattern(brand: str, tlds: str) -> tuple[re.Pattern[str], re.Pattern[str]]:

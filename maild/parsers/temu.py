@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from maild.parsers.platforms import PlatformSpec
+from maild.parsers.platforms import PlatformSpec, short_brand
 
 SPEC = PlatformSpec(
     name="temu",
     display_en="Temu",
     display_zh="Temu",
     domains=("temu.com", "kuajingmaihuo.com"),
-    brand=re.compile(r"temu|拼多多跨境|kuajingmaihuo", re.I),
+    brand=short_brand("temu", "拼多多跨境", "kuajingmaihuo"),
     branding=re.compile(
         r"temu (?:seller|team|卖家|商家)|拼多多跨境|kuajingmaihuo|temu\s?(?:卖家中心|商家中心)",
         re.I,

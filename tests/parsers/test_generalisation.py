@@ -14,6 +14,7 @@ import pytest
 from maild.parsers import classify, language
 from maild.parsers.deadlines import Context, find_deadline
 from maild.parsers.notice import format_utc
+from maild.parsers.pipeline import parse_message
 
 SENT = datetime(2026, 3, 16, 10, 0, tzinfo=UTC)  # a Monday
 LA = ZoneInfo("America/Los_Angeles")
@@ -200,3 +201,93 @@ def test_language_of_short_romance_notices(text: str, lang: str) -> None:
     WHEN its language is detected
     THEN each is told apart."""
     assert language.detect(text) == lang
+
+
+def _mail(sender: str, auth: str | None, extra: str = "", subject: str = "Account notice") -> bytes:
+    head = f"Authentication-Results: mx.example.cn; {auth}\r\n" if auth else ""
+    return (
+        f"{head}From: {sender}\r\n{extra}Subject: {subject}\r\n"
+        "Date: Mon, 16 Mar 2026 10:00:00 +0000\r\n\r\nPlease verify your account.\r\n"
+    ).encode()
+
+
+GREEK_OMICRON_AMAZON = "amaz\u03bfn-seller.com".encode("idna").decode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("sender", "auth", "extra", "platform"),
+    [
+        ("Seller Central <no-reply@amazon.com.verify-account.xyz>", None, "", "amazon"),
+        ("Support <support@e-bay-resolution.com>", None, "", "ebay"),
+        ("Notice <alert@arnazon-sellers.com>", None, "", "amazon"),
+        ("\u0410m\u0430z\u043en <service@mail-notify.top>", None, "", "amazon"),
+        (f"Notice <a@{GREEK_OMICRON_AMAZON}>", None, "", "amazon"),
+        ("Walmart <support@wa1mart-partners.com>", None, "", "walmart"),
+        ("Service <help@sheinseller-center.com>", None, "", "shein"),
+        ("Temu Seller Support <temu.seller@163.com>", None, "", "temu"),
+        (
+            "Amazon <seller-performance@amazon.com>",
+            None,
+            "Reply-To: appeals@seller-appeals-center.info\r\n",
+            "amazon",
+        ),
+    ],
+    ids=[
+        "brand-as-subdomain",
+        "hyphen-split-brand",
+        "rn-for-m",
+        "cyrillic-display-name",
+        "idn-homograph",
+        "digit-for-letter",
+        "short-brand-plus-lure",
+        "freemail-with-platform-name",
+        "reply-to-elsewhere",
+    ],
+)
+def test_lookalike_senders_are_phishing(
+    sender: str, auth: str | None, extra: str, platform: str
+) -> None:
+    """GIVEN mail posing as a platform through a look-alike domain or name, or a genuine From
+    with no authentication and replies routed to a foreign domain
+    WHEN parsed
+    THEN it keeps the claimed platform, is not verified, and is a phishing suspect."""
+    notice = parse_message(_mail(sender, auth, extra))
+    assert (notice.platform, notice.sender_verified, notice.category) == (
+        platform,
+        False,
+        "phishing_suspect",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sender", "extra"),
+    [
+        ("Amazon <no-reply@sellernotifications.amazon.co.uk>", ""),
+        ("eBay <ebay@reply.ebay.de>", ""),
+        ("eBay <ebay@ebay.at>", ""),
+        ("AliExpress <notice@alibaba-inc.com>", ""),
+        (
+            "Kunde - Amazon Marketplace <x1@marketplace.amazon.de>",
+            "Reply-To: x1@marketplace.amazon.de\r\n",
+        ),
+    ],
+)
+def test_genuine_platform_subdomains_and_sites_verify(sender: str, extra: str) -> None:
+    """GIVEN mail from a platform's own subdomain or another of its country sites, DKIM passing
+    WHEN parsed
+    THEN it is verified and never a phishing suspect."""
+    domain = sender.rsplit("@", 1)[1].rstrip(">")
+    notice = parse_message(_mail(sender, f"dkim=pass header.d={domain}", extra))
+    assert notice.sender_verified is True and notice.category != "phishing_suspect"
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["Stefan <info@ste-mueller.de>", "Sheinberg Logistics <ops@sheinberglogistics.com>"],
+)
+def test_names_containing_a_short_brand_are_not_the_platform(sender: str) -> None:
+    """GIVEN a non-platform sender whose name or domain merely contains "temu" or "shein"
+    WHEN parsed
+    THEN it is mail from no platform, not a phishing suspect."""
+    notice = parse_message(_mail(sender, None))
+    assert (notice.platform, notice.sender_verified) == ("other", None)
