@@ -89,10 +89,12 @@ class ImapAccount:
 
 @dataclass(frozen=True)
 class MaildirSource:
-    """A local Maildir (or drop folder) watched with watchdog."""
+    """A local Maildir (``kind="maildir"``) or plain drop folder (``"drop"``), watched with
+    watchdog."""
 
     name: str
     path: Path
+    kind: str = "maildir"
 
 
 @dataclass(frozen=True)
@@ -268,11 +270,13 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
         _imap_account(raw, i, file, base) for i, raw in enumerate(top.get("imap", list, []))
     )
     maildirs = []
-    for i, raw in enumerate(top.get("maildir", list, [])):
-        table = _Table(raw, f"maildir[{i}].", file)
-        maildirs.append(MaildirSource(name=table.get("name", str),
-                                      path=_resolve(base, table.get("path", str))))
-        table.check_unknown()
+    for kind, key in (("maildir", "maildir"), ("drop", "dropfolder")):
+        for i, raw in enumerate(top.get(key, list, [])):
+            table = _Table(raw, f"{key}[{i}].", file)
+            maildirs.append(MaildirSource(name=table.get("name", str),
+                                          path=_resolve(base, table.get("path", str)),
+                                          kind=kind))
+            table.check_unknown()
     top.check_unknown()
     config = Config(path=path, database=database, archive_dir=archive_dir,
                     log_format=log_format, log_level=log_level, lease_seconds=lease_seconds,

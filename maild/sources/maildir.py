@@ -1,9 +1,13 @@
 """Maildir / drop-folder source: watchdog reports new files, which are archived, then moved.
 
-Delivery agents write into ``tmp/`` and rename into ``new/``; maild archives each file in
-``new/`` and only after the commit moves it to ``cur/`` (flag ``S``), the Maildir way of saying
-"seen by a reader". A crash between the two leaves the file in ``new/``; it is archived again on
-the next scan and deduplicated by content. A periodic rescan covers events watchdog missed.
+Maildir: delivery agents write into ``tmp/`` and rename into ``new/``; maild archives each file
+in ``new/`` and only after the commit moves it to ``cur/`` (flag ``S``), the Maildir way of saying
+"seen by a reader".
+Drop folder: people or scripts copy ``.eml`` files into a plain directory. A file counts once it
+is closed after writing (inotify's close-write, or unchanged for a few seconds on a rescan), so a
+half-copied file is never archived; after the commit it moves to ``archived/``.
+Either way a crash between the commit and the move leaves the file in place; it is archived again
+on the next scan and deduplicated by content. A periodic rescan covers events watchdog missed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ log = logging.getLogger("maild.maildir")
 
 RESCAN_SECONDS = 30.0
 STOP_CHECK_SECONDS = 0.5
+SETTLE_SECONDS = 2.0
+_PARTIAL_SUFFIXES = (".part", ".tmp", ".crdownload", "~")
 
 
 def seen_name(name: str) -> str:
@@ -37,11 +43,19 @@ def seen_name(name: str) -> str:
 
 
 class _NewFileHandler(FileSystemEventHandler):
-    def __init__(self, inbox: queue.Queue[Path]) -> None:
+    """Queues files as they become complete: created in ``new/`` (a Maildir delivery is an
+    atomic rename) or closed after writing (a drop folder), or moved in."""
+
+    def __init__(self, inbox: queue.Queue[Path], *, drop: bool) -> None:
         self.inbox = inbox
+        self.drop = drop
 
     def on_created(self, event: FileSystemEvent) -> None:
-        if not event.is_directory:
+        if not event.is_directory and not self.drop:
+            self.inbox.put(Path(str(event.src_path)))
+
+    def on_closed(self, event: FileSystemEvent) -> None:
+        if not event.is_directory and self.drop:
             self.inbox.put(Path(str(event.src_path)))
 
     def on_moved(self, event: FileSystemEvent) -> None:
@@ -49,37 +63,55 @@ class _NewFileHandler(FileSystemEventHandler):
             self.inbox.put(Path(str(event.dest_path)))
 
 
+def _modified_after(path: Path, moment: float) -> bool:
+    try:
+        return path.stat().st_mtime > moment
+    except FileNotFoundError:
+        return True
+
+
 class MaildirWorker:
-    """Keeps one Maildir archived; ``run`` watches until ``stop`` is set."""
+    """Keeps one Maildir or drop folder archived; ``run`` watches until ``stop`` is set."""
 
     def __init__(self, source: MaildirSource, ingestor: Ingestor,
                  stop: threading.Event) -> None:
         self.source = source
         self.ingestor = ingestor
         self.stop = stop
+        self.drop = source.kind == "drop"
         self.label = f"{source.name}/INBOX"
-        for sub in ("tmp", "new", "cur"):
+        subdirs = ("archived",) if self.drop else ("tmp", "new", "cur")
+        for sub in subdirs:
             (source.path / sub).mkdir(parents=True, exist_ok=True)
         # A Maildir's top level is its INBOX (Maildir++), which is how status names it.
         self.mailbox_id = checkpoints.get_or_create(ingestor.sessions, source.name, "INBOX").id
 
     @property
     def new_dir(self) -> Path:
-        return self.source.path / "new"
+        return self.source.path if self.drop else self.source.path / "new"
+
+    def done_path(self, path: Path) -> Path:
+        if self.drop:
+            return self.source.path / "archived" / path.name
+        return self.source.path / "cur" / seen_name(path.name)
 
     def run_once(self) -> int:
-        """Archive every file now in ``new/``; returns how many were new content."""
+        """Archive every complete file now waiting; returns how many were new content."""
         count = 0
+        settled_before = time.time() - SETTLE_SECONDS
         for path in sorted(self.new_dir.iterdir()):
             if self.stop.is_set():
                 break
+            if self.drop and _modified_after(path, settled_before):
+                continue  # still being copied: its close event or the next scan takes it
             count += self.archive_file(path)
         checkpoints.record_sync(self.ingestor.sessions, self.mailbox_id)
         return count
 
     def archive_file(self, path: Path) -> int:
         """Archive one delivered file and move it to ``cur/``; a vanished file is skipped."""
-        if path.parent != self.new_dir or path.name.startswith(".") or not path.is_file():
+        if (path.parent != self.new_dir or path.name.startswith(".")
+                or path.name.endswith(_PARTIAL_SUFFIXES) or not path.is_file()):
             return 0
         try:
             raw = path.read_bytes()
@@ -87,7 +119,7 @@ class MaildirWorker:
             return 0
         result = self.ingestor.ingest([Incoming(raw=raw, origin=f"maildir:{path}")],
                                       mailbox_id=self.mailbox_id)
-        path.replace(self.source.path / "cur" / seen_name(path.name))
+        path.replace(self.done_path(path))
         log.info("archived mailbox=%s file=%s new=%d", self.label, path.name, result.new)
         return result.new
 
@@ -95,7 +127,8 @@ class MaildirWorker:
         """Scan, then archive files as watchdog reports them, rescanning now and then."""
         inbox: queue.Queue[Path] = queue.Queue()
         observer = Observer()
-        observer.schedule(_NewFileHandler(inbox), str(self.new_dir), recursive=False)
+        observer.schedule(_NewFileHandler(inbox, drop=self.drop), str(self.new_dir),
+                          recursive=False)
         observer.start()
         try:
             self._guarded(self.run_once)

@@ -107,3 +107,12 @@ def test_password_file_and_token_command_are_read_when_revealed(tmp_path: Path) 
     assert failing.oauth2_token is not None
     with pytest.raises(ConfigError, match="token command failed: false"):
         failing.oauth2_token.reveal()
+
+
+def test_maildir_and_drop_folder_tables(tmp_path: Path) -> None:
+    """GIVEN [[maildir]] and [[dropfolder]] tables WHEN loaded THEN each becomes a watched
+    local source of its kind, with its path relative to the config."""
+    config = load_config(write(tmp_path, '[[maildir]]\nname = "md"\npath = "var/md"\n\n'
+                                         '[[dropfolder]]\nname = "drop"\npath = "/srv/drop"\n'))
+    assert [(m.name, m.kind, str(m.path)) for m in config.maildirs] == [
+        ("md", "maildir", str(tmp_path / "var" / "md")), ("drop", "drop", "/srv/drop")]

@@ -21,7 +21,7 @@ from maild.models import Message
 from maild.sources.maildir import MaildirWorker, seen_name
 from tests.support import REPO_ROOT, run_maild
 
-from .conftest import notice
+from .conftest import notice, wait_until
 
 CORPORA = REPO_ROOT.parent / "shared" / "corpora"
 
@@ -182,3 +182,37 @@ def test_every_real_world_message_is_archived_and_parsed_on_postgres(
     distinct = {hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     assert len(stages) == len(distinct)
     assert set(stages) <= {"parsed", "quarantined"}
+
+
+def test_drop_folder_archives_files_only_once_fully_written(
+        tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN a watched drop folder WHEN a file is copied in slowly, in two writes THEN it is
+    archived whole (not half), once, and moved to archived/; partial names are left alone."""
+    folder = tmp_path / "drop"
+    stop = threading.Event()
+    store = RawStore(tmp_path / "archive")
+    ingestor = Ingestor(store, migrated_sessions, actor="test")
+    worker = MaildirWorker(MaildirSource("drop", folder, kind="drop"), ingestor, stop)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    raw = notice(7, size=200_000)
+    try:
+        time.sleep(0.3)
+        (folder / "upload.eml.part").write_bytes(b"half")
+        with (folder / "big.eml").open("wb") as handle:
+            handle.write(raw[:1000])
+            handle.flush()
+            time.sleep(0.5)
+            handle.write(raw[1000:])
+        assert wait_until(lambda: (folder / "archived" / "big.eml").exists(), 10)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert hashes_in_sessions(migrated_sessions) == [hashlib.sha256(raw).hexdigest()]
+    assert store.get(hashlib.sha256(raw).hexdigest()) == raw
+    assert (folder / "upload.eml.part").exists()
+
+
+def hashes_in_sessions(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(Message.sha256)))
