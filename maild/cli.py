@@ -181,6 +181,7 @@ def status(obj: Context, as_json: bool) -> None:
         sync = row.last_sync.strftime("%Y-%m-%d %H:%M:%S") if row.last_sync else "never"
         lag = "?" if row.lag_messages is None else str(row.lag_messages)
         error = f", ERROR {row.last_error}" if row.last_error else ""
+        error += f", worked by {row.leased_by}" if row.leased_by else ""
         click.echo(f"{row.mailbox}: last sync {sync}, last uid {row.last_uid}, "
                    f"{row.archived} archived, lag {lag} msg{error}")
 

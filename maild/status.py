@@ -22,6 +22,7 @@ class MailboxStatus:
     lag_messages: int | None
     lag_seconds: float | None
     last_error: str | None
+    leased_by: str | None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -33,6 +34,11 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _live_lease(box: Mailbox, now: datetime) -> str | None:
+    expires = _aware(box.lease_expires)
+    return box.lease_owner if expires is not None and expires > now else None
 
 
 def mailbox_status(session: Session, now: datetime | None = None) -> list[MailboxStatus]:
@@ -51,5 +57,5 @@ def mailbox_status(session: Session, now: datetime | None = None) -> list[Mailbo
             mailbox=box.label, uidvalidity=box.uidvalidity, last_uid=box.last_uid,
             last_sync=last_sync, archived=counts.get(box.id, 0), lag_messages=lag,
             lag_seconds=round((now - last_sync).total_seconds(), 1) if last_sync else None,
-            last_error=box.last_error))
+            last_error=box.last_error, leased_by=_live_lease(box, now)))
     return rows

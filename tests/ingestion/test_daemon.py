@@ -102,7 +102,7 @@ def test_one_failing_mailbox_does_not_stop_another(
     config = write_config(good + bad)
     sessions = sessions_for(config)
     env = {IMAP_PASSWORD_ENV: dovecot.password, "MAILD_TEST_WRONG_PW": "wrong-password"}
-    maild_process(["--config", config, "run"], env, stdout=subprocess.DEVNULL)
+    proc = maild_process(["--config", config, "run"], env, stdout=subprocess.DEVNULL)
     assert wait_until(lambda: len(archived(sessions)) == 1, 20)
 
     def bad_error() -> bool:
@@ -115,6 +115,9 @@ def test_one_failing_mailbox_does_not_stop_another(
         run_maild(["--config", config, "status", "--json"]).stdout)}
     assert rows["good/INBOX"]["archived"] == 1 and rows["good/INBOX"]["last_error"] is None
     assert rows["good/INBOX"]["last_uid"] == 1
+    assert str(proc.pid) in rows["good/INBOX"]["leased_by"]
+    text = run_maild(["--config", config, "status"]).stdout
+    assert "good/INBOX: last sync" in text and "1 archived" in text
     assert "wrong-password" not in json.dumps(rows)
 
 
