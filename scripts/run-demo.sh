@@ -30,13 +30,14 @@ fi
 inbox=var/demo/inbox
 mkdir -p "$inbox/tmp" "$inbox/new" "$inbox/cur"
 if [ ! -e var/demo/.seeded ]; then
+    # About a dozen samples spread over every platform of the labelled corpus.
+    samples=(tests/corpus/*/*.eml)
+    step=$(( (${#samples[@]} + 11) / 12 ))
     n=0
-    for sample in tests/corpus/*/*.eml; do
-        [ -e "$sample" ] || continue
+    for ((i = 0; i < ${#samples[@]}; i += step)); do
         n=$((n + 1))
         name="$(date +%s).demo$n.$(hostname)"
-        cp "$sample" "$inbox/tmp/$name" && mv "$inbox/tmp/$name" "$inbox/new/$name"
-        [ "$n" -ge 12 ] && break
+        cp "${samples[$i]}" "$inbox/tmp/$name" && mv "$inbox/tmp/$name" "$inbox/new/$name"
     done
     touch var/demo/.seeded
     echo "run-demo: delivered $n sample notices into $inbox/new"
