@@ -16,7 +16,10 @@ from maild.parsers.notice import IDENTIFIER_KEYS
 from maild.parsers.regexkit import required_literals
 
 SCAN_CHARS = 100_000
-_SEP = r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?\s{0,3}[:：#]?\s{0,3}"
+_SEP = (
+    r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?(?:\s(?:is|ist|est|es|è|lautet))?"
+    r"\s{0,3}[:：#]?\s{0,3}"
+)
 
 
 @dataclass(frozen=True)

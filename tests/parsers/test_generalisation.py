@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from maild.parsers import classify, language
+from maild.parsers import classify, identifiers, language
 from maild.parsers.deadlines import Context, find_deadline
 from maild.parsers.notice import format_utc
 from maild.parsers.pipeline import parse_message
@@ -291,3 +291,23 @@ def test_names_containing_a_short_brand_are_not_the_platform(sender: str) -> Non
     THEN it is mail from no platform, not a phishing suspect."""
     notice = parse_message(_mail(sender, None))
     assert (notice.platform, notice.sender_verified) == ("other", None)
+
+
+def test_identifier_label_followed_by_is() -> None:
+    """GIVEN a label written as a sentence ("Your case ID is 12345678901")
+    WHEN identifiers are extracted
+    THEN the value after "is" is the case id."""
+    found = identifiers.extract("Your case ID is 12345678901.", "amazon")
+    assert found["case_id"] == ["12345678901"]
+
+
+def test_french_rights_infringement_outweighs_the_word_reclamation() -> None:
+    """GIVEN a French notice of an infringement claim ("réclamation ... atteinte aux droits")
+    WHEN classified
+    THEN it is an IP complaint, not a buyer claim."""
+    category = classify.classify(
+        "Réclamation pour atteinte aux droits",
+        "Nous avons reçu une réclamation pour violation de marque concernant votre offre.",
+        "fr",
+    )
+    assert category == "ip_complaint"

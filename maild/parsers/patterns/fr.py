@@ -26,6 +26,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "ip_complaint": (
         r"propriété intellectuelle",
+        r"atteinte aux droits|violation (?:de (?:la )?marque|des droits|du droit d'auteur)",
         r"marque(?: déposée| commerciale)?\b",
         r"droits? d'auteur",
         r"contrefaçon|contrefait",
