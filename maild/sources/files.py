@@ -15,6 +15,12 @@ from pathlib import Path
 from maild.errors import SourceError
 
 _SINGLE_MESSAGE_SUFFIXES = {".eml", ".msg", ".txt"}
+# Inside a directory, files with these suffixes are labels, notes, scripts or documents lying
+# beside the mail, not mail. (An allow-list cannot work: Maildir names such as
+# "1700000000.M1P2.host:2,S" have any suffix at all.)
+_NOT_MAIL_SUFFIXES = {".json", ".jsonl", ".md", ".rst", ".py", ".toml", ".yaml", ".yml", ".csv",
+                      ".tsv", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".zip",
+                      ".gz", ".log", ".sh"}
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,16 @@ def iter_mbox(path: Path) -> Iterator[RawMessage]:
 
 
 def iter_directory(path: Path) -> Iterator[RawMessage]:
-    """Yield every message below a plain directory, recursing, in sorted path order."""
+    """Yield every message below a plain directory, recursing, in sorted path order.
+
+    Files named on the command line are always read; inside a directory, labels and documents
+    (``.json``, ``.md``, ``.csv`` …) are passed over, so a folder of ``.eml`` files with ``.json``
+    labels beside them parses as just its messages.
+    """
     for entry in sorted(path.iterdir()):
         if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix.lower() in _NOT_MAIL_SUFFIXES:
             continue
         yield from iter_path(entry)
 
