@@ -6,15 +6,18 @@ mailbox records its error without touching anyone else's.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.audit import AuditLog
 from maild.db import storable
 from maild.models import Mailbox
+
+log = logging.getLogger("maild.checkpoints")
 
 
 def get_or_create(sessions: sessionmaker[Session], source: str, folder: str) -> Mailbox:
@@ -37,6 +40,16 @@ def record_error(sessions: sessionmaker[Session], mailbox_id: int, error: str) -
         row = session.get_one(Mailbox, mailbox_id)
         row.last_error = storable(error)[:2000]
         row.last_error_at = datetime.now(UTC)
+
+
+def record_error_safely(sessions: sessionmaker[Session], mailbox_id: int, error: str) -> None:
+    """Record an error even while the database itself is the problem: then it is only logged,
+    and the source's retry loop goes on instead of dying."""
+    try:
+        record_error(sessions, mailbox_id, error)
+    except SQLAlchemyError as exc:
+        log.error("cannot record the error of mailbox %d (database: %s)", mailbox_id,
+                  type(exc).__name__)
 
 
 def record_sync(sessions: sessionmaker[Session], mailbox_id: int,

@@ -173,7 +173,7 @@ class FolderWorker:
                             attempt)
                 self.stop.wait(delay)
         self.disconnect()
-        self.lease.release()
+        self.lease.release_safely()
 
     def run_once(self) -> int:
         """One full sync and log out (``maild run --once``). Returns messages newly archived;
@@ -190,7 +190,7 @@ class FolderWorker:
             raise
         finally:
             self.disconnect()
-            self.lease.release()
+            self.lease.release_safely()
 
     def disconnect(self) -> None:
         if self.client is not None:
@@ -200,7 +200,7 @@ class FolderWorker:
     def _fail(self, exc: BaseException) -> None:
         text = f"{type(exc).__name__}: {exc}"
         log.error("mailbox error mailbox=%s error=%s", self.label, text)
-        checkpoints.record_error(self.sessions, self.mailbox_id, text)
+        checkpoints.record_error_safely(self.sessions, self.mailbox_id, text)
         self.disconnect()
 
     # --- protocol steps -------------------------------------------------------------------

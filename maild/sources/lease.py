@@ -9,6 +9,7 @@ it only keeps two daemons from doing the same work.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -16,10 +17,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.errors import SourceError
 from maild.models import Mailbox
+
+log = logging.getLogger("maild.lease")
 
 
 class LeaseLost(SourceError):
@@ -93,3 +97,11 @@ class Lease:
                 .values(lease_owner=None, lease_expires=None)
                 .execution_options(synchronize_session=False))
         self._renewed = -self.ttl
+
+    def release_safely(self) -> None:
+        """Release on the way out; if the database is away the lease simply expires."""
+        try:
+            self.release()
+        except SQLAlchemyError as exc:
+            log.warning("lease of mailbox %d left to expire (database: %s)", self.mailbox_id,
+                        type(exc).__name__)

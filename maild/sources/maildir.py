@@ -153,5 +153,5 @@ class MaildirWorker:
         except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row
             text = f"{type(exc).__name__}: {exc}"
             log.error("mailbox error mailbox=%s error=%s", self.label, text)
-            checkpoints.record_error(self.ingestor.sessions, self.mailbox_id, text)
+            checkpoints.record_error_safely(self.ingestor.sessions, self.mailbox_id, text)
             self.stop.wait(1.0)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.db import make_engine, session_factory, upgrade
 from maild.models import AuditEvent, Message
-from tests.support import DovecotServer, run_maild
+from tests.support import DovecotServer, PostgresDatabase, run_maild
 
 from .conftest import IMAP_PASSWORD_ENV, imap_table, notice, wait_until
 
@@ -174,3 +174,32 @@ def test_json_logs_are_one_object_per_line(dovecot: DovecotServer, tmp_path: Pat
     assert all({"ts", "level", "logger", "msg"} <= set(e) for e in entries)
     assert any(e["logger"] == "maild.imap" and "archived" in e["msg"] for e in entries)
     assert dovecot.password not in result.stderr
+
+
+@pytest.mark.slow
+def test_daemon_survives_a_database_outage(
+        dovecot: DovecotServer, write_config: Callable[..., Path],
+        maild_process: Spawn) -> None:
+    """GIVEN a daemon on PostgreSQL WHEN the database refuses connections for a while and mail
+    arrives meanwhile THEN the daemon keeps running, and archives that mail once the database
+    is back; nothing is lost or doubled."""
+    with PostgresDatabase() as database:
+        config = write_config(imap_table(dovecot), database=database.url)
+        sessions = sessions_for(config)
+        proc = maild_process(["--config", config, "run"], {IMAP_PASSWORD_ENV: dovecot.password},
+                             stdout=subprocess.DEVNULL)
+        dovecot.append(notice(1))
+        assert wait_until(lambda: len(archived(sessions)) == 1, 20)
+        sessions.kw["bind"].dispose()
+        database.set_reachable(False)
+        dovecot.append_many([notice(2), notice(3)])
+        time.sleep(4)
+        assert proc.poll() is None, "the daemon died with its database"
+        database.set_reachable(True)
+        assert wait_until(lambda: len(archived(sessions)) == 3, 40), "mail lost in the outage"
+        assert sorted(archived(sessions)) == sorted(
+            hashlib.sha256(notice(i)).hexdigest() for i in (1, 2, 3))
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        sessions.kw["bind"].dispose()

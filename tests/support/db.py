@@ -89,6 +89,17 @@ class PostgresDatabase:
             )
         self._dropped = True
 
+    def set_reachable(self, reachable: bool) -> None:
+        """Simulate a database outage: refuse new connections and end every open session
+        (``reachable=False``), or accept connections again (``True``)."""
+        conn, _ = _admin_connect()
+        with conn:
+            conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(self.name), sql.Literal(reachable)))
+            if not reachable:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", (self.name,))
+
     def __enter__(self) -> PostgresDatabase:
         return self
 
