@@ -10,17 +10,13 @@ from maild.db import make_engine
 from maild.models import Base
 
 config = context.config
-target_metadata = Base.metadata
+# The same options online and offline: batch mode for SQLite's ALTER TABLE, type comparison.
+OPTIONS = {"target_metadata": Base.metadata, "render_as_batch": True, "compare_type": True}
 
 
 def run_migrations_offline() -> None:
-    context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
-        target_metadata=target_metadata,
-        literal_binds=True,
-        render_as_batch=True,
-        compare_type=True,
-    )
+    context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True,
+                      **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -30,12 +26,7 @@ def run_migrations_online() -> None:
     assert url is not None
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=True,
-            compare_type=True,
-        )
+        context.configure(connection=connection, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
