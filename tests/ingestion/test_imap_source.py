@@ -293,3 +293,19 @@ def test_starttls_verifies_the_server_certificate(
         assert FolderWorker(trusted, "INBOX", ingestor, threading.Event()).run_once() == 1
     finally:
         shutil.rmtree(folder)
+
+
+@pytest.mark.slow
+def test_a_50_mb_message_is_fetched_alone_and_archived_exactly(
+        dovecot: DovecotServer, account_for: Callable[..., ImapAccount],
+        ingestor: Ingestor) -> None:
+    """GIVEN a 50 MB message between small ones WHEN synced with a 32 MB batch budget THEN it
+    is fetched in a batch of its own and archived byte for byte with the others."""
+    big = notice(1, size=50 * 1024 * 1024)
+    raws = [notice(0), big, notice(2)]
+    for raw in raws:
+        dovecot.append(raw)
+    worker = FolderWorker(account_for(), "INBOX", ingestor, threading.Event())
+    assert worker.run_once() == 3
+    assert ingestor.store.get(sha(big)) == big
+    assert sorted(archived_hashes(ingestor.sessions)) == sorted(map(sha, raws))
