@@ -3,7 +3,8 @@
 Scoring, not a chain of ifs: a category whose patterns match the subject (or a platform header
 such as Amazon's `X-Space-Notification-Type`) scores 3, and each distinct body phrase adds 1 (at
 most 3). English patterns always apply, plus those of the notice's language. The best score
-wins; ties go to the earlier category in `PRECEDENCE`. Nothing matched means `other`.
+wins; ties go to the earlier category in `PRECEDENCE`. Nothing matched means `other`. A removal
+named in the subject beats the documents asked for to undo it (`SUBJECT_EVENT_OVER`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from maild.parsers.patterns import (
     DOMINANT,
     NON_PLATFORM_CATEGORIES,
     PRECEDENCE,
+    SUBJECT_EVENT_OVER,
     patterns_for,
 )
-from maild.parsers.regexkit import required_literals
+from maild.parsers.regexkit import required_literals, trie_alternation
 
 SUBJECT_WEIGHT = 3
 MAX_BODY_HITS = 3
@@ -60,9 +62,25 @@ def _all_literals(language: str) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+@cache
+def _literal_finder(language: str) -> tuple[re.Pattern[str], dict[str, frozenset[str]]]:
+    """One scan for every gate literal: a trie in a lookahead finds the longest literal starting
+    at each position, and the literals that are prefixes of it start there too."""
+    literals = _all_literals(language)
+    finder = re.compile("(?=(" + trie_alternation(literals) + "))")
+    prefixes = {
+        literal: frozenset(other for other in literals if literal.startswith(other))
+        for literal in literals
+    }
+    return finder, prefixes
+
+
 def _present(text: str, language: str) -> frozenset[str]:
-    lowered = text.lower()
-    return frozenset(literal for literal in _all_literals(language) if literal in lowered)
+    finder, prefixes = _literal_finder(language)
+    found: set[str] = set()
+    for match in finder.finditer(text.lower()):
+        found |= prefixes[match.group(1)]
+    return frozenset(found)
 
 
 def scores(subject: str, body: str, language: str) -> dict[str, int]:
@@ -122,7 +140,11 @@ def classify(
     for category, threshold in DOMINANT.items():
         if found.get(category, 0) >= threshold:
             return category
-    return max(found, key=lambda cat: (found[cat], cat in in_subject, -PRECEDENCE.index(cat)))
+    best = max(found, key=lambda cat: (found[cat], cat in in_subject, -PRECEDENCE.index(cat)))
+    for event, remedies in SUBJECT_EVENT_OVER.items():
+        if best in remedies and event in in_subject:
+            return event
+    return best
 
 
 def _subject_hit(category: str, subject: str, language: str) -> bool:

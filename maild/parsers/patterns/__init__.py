@@ -8,7 +8,7 @@ phrases in the platforms' own wording ("selling privileges have been removed") o
 
 from __future__ import annotations
 
-from maild.parsers.patterns import de, en, es, fr, it, ja, nl, pl, sv, zh
+from maild.parsers.patterns import ar, de, en, es, fr, it, ja, nl, pl, sv, zh
 
 LANGUAGES = {
     "en": en,
@@ -21,6 +21,7 @@ LANGUAGES = {
     "nl": nl,
     "pl": pl,
     "sv": sv,
+    "ar": ar,
 }
 
 # Ties go to the earlier category: the cause wins over the consequence (an IP complaint that
@@ -42,6 +43,12 @@ PRECEDENCE: tuple[str, ...] = (
 # A category that wins outright once it scores this much: an appeal decision always talks about
 # the suspension or complaint it decides on, so those words must not outvote it.
 DOMINANT: dict[str, int] = {"appeal_decision": 3}
+
+# A removal the subject announces as done outranks the documents the body asks for to undo it:
+# the documents are the remedy, the removal is the news (parsing-rules "Decisions").
+SUBJECT_EVENT_OVER: dict[str, frozenset[str]] = {
+    "listing_removed": frozenset({"verification_request"}),
+}
 
 # Mail from no platform is only ever `legal` (a law firm's TRO notice) or `other`.
 NON_PLATFORM_CATEGORIES: frozenset[str] = frozenset({"legal"})

@@ -26,6 +26,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|Verkaufsberechtigung|Verkaufsrecht|Verkaufsprivileg).{0,30}(?:gesperrt|deaktiviert"
         r"|eingeschränkt|ausgesetzt|entzogen|eingefroren|geschlossen|gekündigt|widerrufen)",
         r"Kontosperrung|Kontodeaktivierung|Sperrung (?:Ihres|deines) (?:\w+)?[Kk]ontos",
+        r"(?:Verkaufsaktivitäten|Verkaufsmöglichkeiten|Verkaufsfunktionen|Verkaufen)\b.{0,30}"
+        r"(?:eingeschränkt|beschränkt|gesperrt|ausgesetzt)",
     ),
     "ip_complaint": (
         r"geistige[ns]? Eigentum",
@@ -53,12 +55,19 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:Angebote?|Artikel|Produkte?|ASINs?|Listings?).{0,60}(?:wurden?|ist|sind) (?:entfernt"
         r"|deaktiviert|gesperrt|unterdrückt|gelöscht)",
         r"(?:entfernte|deaktivierte|gesperrte|unterdrückte) (?:Angebote|Artikel|Produkte|Listings)",
+        r"(?:haben|hat) (?:das|die|den|Ihr|Ihre|Ihren) (?:\w+ )?(?:Angebot|Angebote|Artikel"
+        r"|Produkt|Produkte|Listing|Listings) (?:\w+ )?(?:entfernt|deaktiviert|gesperrt|gelöscht"
+        r"|unterdrückt)",
+        r"(?:Angebote?|Artikel|Produkte?|Listings?) (?:entfernt|deaktiviert|gesperrt|gelöscht"
+        r"|unterdrückt)\b",
     ),
     "claim_dispute": (
         r"A-bis-z|A-z-Garantie",
         r"Rückbuchung|Rücklastschrift",
         r"(?:Rückgabe|Rücksendung|Erstattung)s?(?:anfrage|antrag)",
         r"Fall (?:eröffnet|geöffnet)|Käuferschutz|eBay-Garantie|Streitfall",
+        r"(?:Käufer|Kunde|Kundin)\b.{0,40}\bnicht (?:erhalten|angekommen|zugestellt)",
+        r"Artikel nicht erhalten|Sendung nicht erhalten",
     ),
     "policy_warning": (
         r"Richtlinienverstoß|Verstoß gegen|verstößt gegen",
@@ -68,6 +77,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"Verkäuferleistung|Verkäuferstatus|Verkäuferstandard",
         r"verspätete(?:n)? (?:Lieferungen|Versand|Zustellungen)",
         r"Grenzwert|Unter Standard|herabgestuft",
+        r"Vertragsstrafe|Strafgebühr|Strafzahlung|Sanktion|Bußgeld",
     ),
     "payment": (
         r"Auszahlung",
@@ -84,5 +94,6 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"tritt .{0,40}in Kraft",
         r"neue (?:Anforderung|Richtlinie|Gebühr)",
         r"Gebührenänderung",
+        r"wir (?:aktualisieren|ändern|passen .{0,50}\ban\b|führen .{0,50}\bein\b)",
     ),
 }

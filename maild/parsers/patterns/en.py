@@ -51,6 +51,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:selling|listing) privileges (?:removed|suspended|revoked|deactivated)",
         r"(?:deactivated|suspended|removed|revoked)\b.{0,30}\b(?:selling|listing) privileges",
         r"(?:can(?:no|')t|cannot|no longer) (?:sell|list)\b.{0,30}\bwhile your account",
+        r"(?:limited|restricted|suspended|paused|blocked|revoked|removed) your (?:ability to"
+        r" (?:sell|list)|selling(?: (?:privileges|activity|activities|rights))?)\b",
+        r"your (?:ability to (?:sell|list)|selling(?: (?:privileges|activity|activities|rights))?)"
+        r" (?:has been|have been|is|are|was|were) (?:now |temporarily )?(?:limited|restricted"
+        r"|suspended|paused|blocked|revoked)",
+        r"(?:selling|listing) (?:restriction|suspension|ban)s? (?:has|have) been (?:placed|applied"
+        r"|put)",
     ),
     "ip_complaint": (
         r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
@@ -70,6 +77,12 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|licen[cs]e) (?:registration )?(?:number|ID|information|details)",
         r"verify your (?:identity|information|business|account|details)",
         r"(?:identity|business|seller|account) verification(?! code)",
+        r"verification code (?:is )?(?:required|needed)|(?:enter|submit) (?:the|this) verification"
+        r" code|(?:brand|trademark|rights) (?:registry )?verification",
+        r"(?:upload|submit|provide|send)\b.{0,30}\b(?:photos?|pictures?|images?) (?:of|showing)"
+        r" (?:the |your )?(?:\w+ )?(?:products?|packaging|labels?|items?|invoices?|certificates?)",
+        r"(?:confirm|verify|update) your (?:tax|identity|business|bank|payment) (?:information"
+        r"|details)",
         r"(?:upload|provide|submit|send)(?: us)? (?:the )?(?:following |required |additional"
         r" )?(?:documents?|documentation|invoices?|certificates?|test reports?|information)",
         r"certificate of conformity|children's product certificate|\bCPC\b|\bGCC\b|test reports?",
@@ -92,8 +105,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:suppressed|removed|blocked|inactive|deactivated|unpublished|retired|delisted)"
         r" (?:listings?|items?|products?|offers?)",
         r"listing (?:removal|deactivation|suppression)",
-        r"(?:listings?|offers?|products?) (?:removed|suppressed|deactivated|blocked|delisted"
-        r"|unpublished)\b",
+        r"(?:listings?|offers?|products?|items?|ASINs?|SKUs?) (?:removed|suppressed|deactivated"
+        r"|blocked|delisted|unpublished|taken down|taken offline|retired|hidden|disabled)\b",
+        r"(?:removed|taken down|unpublished|delisted|blocked) from (?:sale|search|the catalog|all"
+        r" (?:\w+ )?(?:sites|marketplaces|stores))",
     ),
     "claim_dispute": (
         r"A-to-z(?: Guarantee)? claim",
@@ -108,6 +123,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"not as described",
         r"SAFE-T claim",
         r"case (?:was|has been) (?:opened|escalated)",
+        r"(?:buyer|customer)s?\b.{0,20}\b(?:hasn't|has not|haven't|have not|didn't|did not"
+        r"|never) (?:received|receive|gotten|got)\b",
+        r"(?:item|order|package|parcel|shipment) (?:hasn't|has not|never|didn't|did not)"
+        r" (?:arrived|arrive|been delivered|been received)",
+        r"ask(?:s|ed)? (?:eBay|Amazon|Walmart|us) to (?:step in|get involved|help)",
     ),
     "policy_warning": (
         r"policy violation",
@@ -120,6 +140,11 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"below (?:our|the) (?:standard|target|threshold)s?",
         r"below standard",
         r"seller level",
+        r"\bpenalt(?:y|ies)\b|\bfined\b|\ba fine of\b",
+        r"(?:fulfil?lment|shipping|shipment|listing|performance|conduct|operational?)"
+        r" (?:violation|infraction)s?",
+        r"violat(?:ed|ion|es|ing)\b.{0,40}\b(?:rules?|standards?|requirements?|guidelines|terms)",
+        r"\blate (?:shipments?|dispatch(?:es)?|deliver(?:y|ies))\b",
     ),
     "payment": (
         r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?"
@@ -151,7 +176,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bsellers (?:who|that) .{0,60}\b(?:must|will need to|are required to)\b",
         r"(?:policy|fee|fees|requirement|requirements|rules?|program|programme|terms) (?:update"
         r"|updates|change|changes)",
-        r"we are (?:updating|changing|introducing|launching)",
+        r"we(?:'re| are| will be) (?:updating|changing|introducing|launching|revising|replacing"
+        r"|retiring|making (?:some )?changes)",
+        r"\bchanges? (?:starting|beginning|effective|coming)\b",
         r"important (?:changes|update)",
         r"new (?:requirements?|policy|policies|fees?|rules?)",
         r"(?:will|to) (?:take effect|become effective|go into effect)",

@@ -25,6 +25,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r" (?:cuenta|privilegios|tienda)",
         r"(?:suspensión|desactivación|cierre|bloqueo) de (?:la |su |tu )?cuenta",
         r"(?:desactivado|suspendido|retirado|eliminado|revocado).{0,30}privilegios de venta",
+        r"(?:limitado|restringido|suspendido|bloqueado) (?:tu|su|tus|sus) (?:actividad(?:es)? de"
+        r" venta|capacidad de vender|ventas|posibilidad de vender)",
     ),
     "ip_complaint": (
         r"propiedad intelectual",
@@ -37,13 +39,26 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
     "verification_request": (
         r"verificación (?:de (?:su |tu )?identidad|de la cuenta|de la empresa)|verificar (?:su|tu)",
+        r"verific(?:a|ar|e|amos) (?:tu|su|la) (?:información|identidad|cuenta|empresa|datos)",
+        r"(?:confirm|verific|actualic|actualiz)\w* (?:tu|su|la) información (?:fiscal|de identidad"
+        r"|bancaria|de la empresa)",
+        r"(?:sube|suba|subir|envía|envíe|enviar|adjunta|adjunte|presenta|presente|aporta|aporte"
+        r"|proporciona|proporcione|carga|cargue)\b.{0,40}\b(?:documentos?|documentación"
+        r"|certificados?|facturas?|comprobantes?|fotos?)",
+        r"complet(?:a|ar|e) (?:la|tu|su) verificación|código de verificación (?:requerido"
+        r"|necesario)",
         r"(?:documentos?|facturas?|certificados?).{0,40}(?:requeridos|solicitados|proporcionar"
         r"|subir|enviar|presentar)",
         r"declaración de conformidad|informe de pruebas",
     ),
     "listing_removed": (
-        r"(?:ofertas?|anuncios?|productos?|artículos?|listings?).{0,60}(?:ha|han) sido"
-        r" (?:eliminad|retirad|desactivad|bloquead|suprimid)[oa]s?",
+        r"(?:ofertas?|anuncios?|productos?|artículos?|listings?|publicaciones?).{0,60}(?:ha|han)"
+        r" sido (?:eliminad|retirad|desactivad|bloquead|suprimid|despublicad|pausad)[oa]s?",
+        r"(?:hemos|ha) (?:eliminado|retirado|desactivado|bloqueado|suprimido|despublicado)"
+        r" (?:el|la|los|las|tu|su|tus|sus) (?:siguientes? )?(?:productos?|anuncios?|ofertas?"
+        r"|artículos?|publicaciones?)",
+        r"(?:productos?|anuncios?|ofertas?|artículos?|publicaciones?) (?:eliminad|retirad"
+        r"|desactivad|bloquead|despublicad)[oa]s?\b",
     ),
     "claim_dispute": (
         r"garantía de la A a la Z|Garantía A-Z",
@@ -51,12 +66,15 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bdisputa",
         r"solicitud de (?:devolución|reembolso)",
         r"reclamación",
+        r"no (?:ha|han) (?:recibido|llegado)|no recibió|artículo no recibido|pedido no recibido",
     ),
     "policy_warning": (
         r"infracción de (?:la|las|nuestras) (?:política|normas)|incumplimiento de",
         r"estado de la cuenta",
         r"advertencia",
         r"tasa de (?:defectos|envíos con retraso|cancelación)",
+        r"penalizaci(?:ón|ones)|sanci(?:ón|ones)|\bmulta",
+        r"envíos? (?:con retraso|tardíos?)",
     ),
     "payment": (
         r"desembolso",
@@ -68,6 +86,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"actualización",
         r"cambios? (?:en|de) (?:la|las|los|nuestr)",
         r"entrará(?:n)? en vigor",
+        r"(?:estamos actualizando|actualizamos|vamos a (?:cambiar|actualizar|modificar)"
+        r"|modificaremos|cambiaremos)",
         r"nuev[oa]s? (?:requisitos?|políticas?|tarifas?|normas?)",
     ),
 }

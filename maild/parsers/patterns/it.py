@@ -24,6 +24,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|negozio)",
         r"(?:sospensione|disattivazione|chiusura|blocco) (?:del(?:l')? ?)?account",
         r"(?:sospeso|disattivato|rimosso|revocato).{0,30}privilegi di vendita",
+        r"(?:limitato|sospeso|bloccato|ridotto) (?:la tua|le tue|la sua|le sue) (?:attività di"
+        r" vendita|possibilità di vendere|vendite|capacità di vendere)",
     ),
     "ip_complaint": (
         r"proprietà intellettuale",
@@ -36,11 +38,19 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     "verification_request": (
         r"verifica (?:dell'identità|dell'account|dell'azienda)|verificare (?:la tua|il tuo)",
         r"(?:documenti|fatture|certificati).{0,40}(?:richiesti|fornire|caricare|inviare)",
+        r"(?:carica|caricare|invia|inviare|fornisci|fornire|allega|allegare|presenta)\b.{0,40}"
+        r"\b(?:documenti|documentazione|fatture|certificati|foto|attestazioni)",
+        r"codice di verifica (?:richiesto|necessario)|verifica (?:le tue|i tuoi) (?:informazioni"
+        r"|dati)",
         r"dichiarazione di conformità|rapporto di prova",
     ),
     "listing_removed": (
         r"(?:offert[ae]|inserzion[ei]|prodott[oi]|articol[oi]).{0,60}(?:è stat[oa]|sono stat[ie])"
         r" (?:rimoss|disattivat|bloccat|soppress)[oaie]",
+        r"abbiamo (?:rimosso|disattivato|bloccato|eliminato|sospeso) (?:il|la|i|le|l'|il tuo|la tua"
+        r"|i tuoi|le tue) ?(?:seguent[ei] )?(?:offert[ae]|inserzion[ei]|prodott[oi]|articol[oi])",
+        r"(?:offert[ae]|inserzion[ei]|prodott[oi]|articol[oi]) (?:rimoss|disattivat"
+        r"|bloccat)[oaie]\b",
     ),
     "claim_dispute": (
         r"garanzia dalla A alla Z|Garanzia A-Z",
@@ -48,12 +58,17 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"controversia",
         r"richiesta di (?:reso|rimborso)",
         r"reclamo",
+        r"non (?:ha|hanno) (?:ancora )?ricevuto|non è (?:ancora )?arrivat|oggetto non ricevuto",
     ),
     "policy_warning": (
         r"violazione (?:delle|della|di) (?:norme|politica|politiche|regole)",
         r"stato dell'account",
-        r"avvertimento|avviso",
+        r"avvertimento|avviso (?:relativo (?:alle|alla|al)|sulle|sulla|di|per) (?:norm|politic"
+        r"|violazion|prestazion|rendiment)",
+        r"\bviol(?:a|ano|ato) (?:le|la) (?:nostre |nostra )?(?:norme|politica|politiche|regole)",
         r"tasso di (?:difettosità|ritardo|cancellazione)",
+        r"penal(?:e|i|ità)\b|sanzion[ei]",
+        r"spedizion[ei] in ritardo",
     ),
     "payment": (
         r"pagamento|bonifico|versamento",
@@ -64,6 +79,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"aggiornamento",
         r"modifiche (?:alle|alla|ai|al|delle)",
         r"entrerà(?:nno)? in vigore",
+        r"(?:stiamo aggiornando|aggiorneremo|modificheremo|cambieremo|introdurremo)",
         r"nuov[oaie] (?:requisit|politic|tariff|regol)",
     ),
 }
