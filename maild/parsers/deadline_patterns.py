@@ -4,8 +4,10 @@
   von", "dans les", "entro"); CJK limits end in `RELATIVE_TAILS` instead ("3个工作日内", "7日以内").
 - `UNITS`: unit words by kind (hours, days, business days, weeks).
 - `ABSOLUTE_CUES` before a date, `ABSOLUTE_TAILS` right after it ("前", "までに").
-- `NOT_SELLER`: clause openings that make a limit the platform's own turnaround, a retention
-  period or someone else's window — those are not deadlines (parsing-rules "Deadlines").
+- `NOT_SELLER`: clause openings that make a limit the platform's own turnaround (a reply, a
+  review, money or stock becoming available), a retention period, someone else's window or the
+  end of a programme — those are not deadlines (parsing-rules "Deadlines"); `PLATFORM_AFTER` the
+  same for languages that put the platform's verb after the limit.
 - `EFFECTIVE_CUES`: words that make a date the day a rule takes effect.
 """
 
@@ -127,6 +129,8 @@ UNITS: dict[str, tuple[str, ...]] = {
         r"werkdagen",
         r"dni roboczych",
         r"arbetsdagar",
+        r"أيام عمل",
+        r"يوم عمل",
     ),
     "hours": (
         r"hours?",
@@ -144,6 +148,8 @@ UNITS: dict[str, tuple[str, ...]] = {
         r"uur",
         r"godzin(?:y)?",
         r"timmar",
+        r"ساعات",
+        r"ساعة",
     ),
     "weeks": (r"weeks?", r"Wochen", r"semaines", r"semanas", r"settimane", r"周", r"週間"),
     "days": (
@@ -161,6 +167,10 @@ UNITS: dict[str, tuple[str, ...]] = {
         r"dagen",
         r"dni",
         r"dagar",
+        r"أيام",
+        r"يومًا",
+        r"يوما",
+        r"يوم",
     ),
 }
 
@@ -195,6 +205,9 @@ RELATIVE_LEADS: tuple[str, ...] = (
     r"w ciągu",
     r"w terminie",
     r"inom",
+    r"خلال",
+    r"في غضون",
+    r"في موعد لا يتجاوز",
 )
 # After "within N days": the limit belongs to a rule about some other event ("of payment"),
 # unless that event is this notice.
@@ -347,6 +360,60 @@ NOT_SELLER: tuple[str, ...] = (
     r"(?:审核|处理)(?:时间|时效)",
     r"当社",
     r"以内にご連絡いたします",
+    # Money, stock or a review that becomes ready: the platform's (or a bank's) own timing.
+    r"\b(?:will|should|may|can|would) (?:be(?:come)?|appear|show up|arrive|go live) (?:available"
+    r"|visible|live|active|credited|deposited|settled|transferred|sent|published|searchable"
+    r"|ready|back)\b",
+    r"\bavailable (?:to (?:sell|buy|withdraw|ship)|for (?:sale|withdrawal|purchase)|in your)\b",
+    r"\b(?:funds?|payments?|payouts?|money|balance|deposits?|transfers?)\b[^.]{0,40}\b(?:will"
+    r"|should) (?:arrive|reach|land|appear|clear|settle)\b",
+    r"\b(?:expected|estimated|scheduled) to\b",
+    r"\b(?:Guthaben|Betrag|Beträge|Auszahlung(?:en)?|Gutschrift|Erstattung|Zahlung(?:en)?|Bestand"
+    r"|Lagerbestand|Inventar|Prüfung|Überprüfung|Bearbeitung|Antwort|Rückmeldung)\b[^.]{0,40}"
+    r"\b(?:wird|werden|erfolgt|erfolgen|steht|stehen)\b",
+    r"\bvoraussichtlich\b",
+    r"\b(?:fonds|montant|paiement|virement|versement|remboursement|stock|inventaire|examen"
+    r"|vérification|traitement|réponse)s?\b[^.]{0,40}\b(?:sera|seront|interviendra|arrivera"
+    r"|arriveront)\b",
+    r"\b(?:sera|seront) (?:disponibles?|crédités?|versés?|traités?|examinés?|visibles?)\b",
+    r"\b(?:fondos|importe|pago|transferencia|reembolso|inventario|existencias|revisión"
+    r"|verificación|respuesta)\b[^.]{0,40}\b(?:estará|estarán|será|serán|llegará|llegarán)\b",
+    r"\b(?:estará|estarán|será|serán) (?:disponibles?|acreditad|procesad|revisad|visibles?)",
+    r"\b(?:fondi|importo|pagamento|bonifico|rimborso|inventario|giacenze|revisione|verifica"
+    r"|risposta)\b[^.]{0,40}\b(?:sarà|saranno|arriverà|arriveranno)\b",
+    r"\bsar(?:à|anno) (?:disponibil|accreditat|elaborat|esaminat|visibil)",
+    r"(?:人员|团队|客服|专员|小二|财务|运营|经理|审核员|系统)[^，。,\n]{0,6}(?:将|会)",
+    r"预计",
+    r"(?:審査|確認|反映|入金|お?振込み?)(?:には|まで(?:に)?は?)",
+    # The end of a programme the seller is enrolled in, not a demand.
+    r"\b(?:enrollment|enrolment|subscription|membership|program|programme|promotion|campaign"
+    r"|trial|coverage|participation|season)\b[^.]{0,20}\b(?:runs|lasts|continues|is valid"
+    r"|remains (?:valid|active|in effect)|is active|will (?:run|last|continue|end)|ends)\b",
+    r"\bvalid (?:until|through|till)\b",
+    r"\b(?:Teilnahme|Programm|Mitgliedschaft|Abonnement|Laufzeit|Einschreibung)\b[^.]{0,30}"
+    r"\b(?:läuft|gilt|endet|dauert)\b|\bgültig bis\b",
+    r"\b(?:inscription|programme|abonnement|adhésion|participation)\b[^.]{0,30}\b(?:court"
+    r"|dure|est valable|reste valable|se termine|prend fin|est active)\b|\bvalable jusqu",
+    r"\b(?:inscripción|programa|suscripción|membresía|participación)\b[^.]{0,30}\b(?:dura"
+    r"|es válida|sigue vigente|está vigente|termina|finaliza|estará activa)\b"
+    r"|\bválid[oa] hasta\b|\bvigente hasta\b",
+    r"\b(?:iscrizione|programma|abbonamento|partecipazione)\b[^.]{0,30}\b(?:dura|è valid[oa]"
+    r"|termina|scade|resta attiv[oa])\b|\bvalid[oa] fino\b",
+    r"(?:活动|计划|项目|订阅|会员|参与)(?:期|时间|周期)?[^，。\n]{0,6}(?:持续|有效期?|结束)|有效期(?:至|到)",
+    r"(?:プログラム|キャンペーン|登録|参加)(?:の)?(?:有効)?期間",
+)
+# Right after a limit, in the same sentence: the platform acts within it, not the seller
+# ("innerhalb von 2 Werktagen prüfen wir", "3个工作日内到账", "2営業日以内に反映されます").
+PLATFORM_AFTER: tuple[str, ...] = (
+    r"\b(?:prüfen|bearbeiten|beantworten|überprüfen|melden|antworten|informieren"
+    r"|benachrichtigen|kontaktieren) wir\b|\berhalten Sie (?:eine )?(?:Antwort|Rückmeldung)\b",
+    r"\b(?:verfügbar (?:sein|ist|sind)|gutgeschrieben|ausgezahlt|überwiesen|freigegeben)\b",
+    r"\bnous (?:vous )?(?:répondrons|examinerons|traiterons|contacterons|informerons)\b",
+    r"\b(?:recibirás una respuesta|te responderemos|le responderemos|revisaremos)\b",
+    r"\b(?:riceverai una risposta|ti risponderemo|le risponderemo|esamineremo)\b",
+    r"^\s?(?:以内|之内|内)?\s?(?:到账|入账|发放|回款|放款|审核完毕|完成审核|处理完毕|给予答复|给您答复"
+    r"|通知您(?!的))",
+    r"(?:反映|入金|振込|お振込み|審査|返信|回答|ご連絡)(?:され|いたし|させていただき)",
 )
 
 EFFECTIVE_CUES: tuple[str, ...] = (

@@ -51,6 +51,7 @@ _PROMOTION = re.compile(_alternation(table.PROMOTION_AFTER), re.I)
 _SENTENCE_END = re.compile(r"[.!?。！？\n]")
 _RULE_TAIL = re.compile(r"\s{0,2}(?:" + _alternation(table.RULE_TAILS) + r")", re.I)
 _NOT_SELLER = re.compile(_alternation(table.NOT_SELLER), re.I)
+_PLATFORM_AFTER = re.compile(_alternation(table.PLATFORM_AFTER), re.I)
 _EFFECTIVE = re.compile(
     r"(?:^|[\s(（,，])(?:"
     + _alternation(table.EFFECTIVE_CUES)
@@ -87,8 +88,13 @@ def _clause_before(text: str, start: int) -> str:
     return window[breaks[-1].end() :] if breaks else window
 
 
-def _is_seller_limit(text: str, start: int) -> bool:
-    return _NOT_SELLER.search(_clause_before(text, start)) is None
+def _is_seller_limit(text: str, start: int, end: int) -> bool:
+    """Neither the clause before the limit nor the words right after it give it to the platform."""
+    if _NOT_SELLER.search(_clause_before(text, start)) is not None:
+        return False
+    window = text[end : end + 60]
+    stop = _SENTENCE_END.search(window)
+    return _PLATFORM_AFTER.search(window[: stop.start()] if stop else window) is None
 
 
 def _is_promotion(text: str, end: int) -> bool:
@@ -128,7 +134,7 @@ def relative_deadlines(text: str, ctx: Context) -> list[Deadline]:
         if lead is None and tail is None:
             continue
         amount = _count(match.group("n"))
-        if not amount or amount > 400 or not _is_seller_limit(text, start):
+        if not amount or amount > 400 or not _is_seller_limit(text, start, end):
             continue
         if _RULE_TAIL.match(text, end) or _is_promotion(text, end):
             continue
@@ -176,7 +182,7 @@ def absolute_deadlines(text: str, ctx: Context) -> tuple[list[Deadline], list[da
             continue
         if ctx.sent_at is not None and moment < ctx.sent_at - timedelta(days=1):
             continue
-        if not _is_seller_limit(text, found.start) or _is_promotion(text, found.end):
+        if not _is_seller_limit(text, found.start, found.end) or _is_promotion(text, found.end):
             continue
         start = found.start - len(cue.group(0).lstrip(" (（,，")) if cue else found.start
         end = found.end + (tail.end() if tail else 0)
