@@ -4,6 +4,8 @@ Each identifier kind is a row of `RULES`: a pattern, and the platforms it applie
 Bare shapes are used only where the shape itself is unmistakable (ASIN `B0…`, Amazon `3-7-7`,
 eBay `NN-NNNNN-NNNNN`, Temu `PO-NNN-…`); everything else must follow its label ("Case ID:",
 "Artikelnummer", "订单号"), which keeps phone numbers, dates, postcodes and tracking numbers out.
+Labels are tables per kind (`CASE_LABELS`, `SKU_LABELS`, ...); the separator after a label
+allows a bracketed gloss, a French space before the colon and a full-width colon.
 Results are deduplicated and kept in order of appearance.
 """
 
@@ -16,9 +18,92 @@ from maild.parsers.notice import IDENTIFIER_KEYS
 from maild.parsers.regexkit import required_literals
 
 SCAN_CHARS = 100_000
+# Between a label and its value: an optional gloss in brackets ("Numéro d'article (Item ID)"), a
+# closing bracket when the label itself is the gloss ("(Item ID) :"), a colon (ASCII or
+# full-width, with or without the French space before it), "#", "No.", or "is" in a sentence.
+_GLOSS = r"[)）\]】]?(?:\s?[(（][^()（）\n]{1,24}[)）])?"
 _SEP = (
-    r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?(?:\s(?:is|ist|est|es|è|lautet))?"
+    _GLOSS + r"\s{0,3}(?:[:：#]|No\.?|Nr\.?|n[°º]\.?|number)?(?:\s(?:is|ist|est|es|è|lautet))?"
     r"\s{0,3}[:：#]?\s{0,3}"
+)
+_COLON = _GLOSS + r"\s{0,3}[:：#]\s{0,3}"
+
+
+def _labels(*labels: str) -> str:
+    return "(?:" + "|".join(labels) + ")"
+
+
+# Labels per identifier kind, in the languages notices are written in; a new wording is one entry.
+CASE_LABELS = _labels(
+    r"\bcase(?: ID| number| no\.?)?",
+    r"Fall-?ID",
+    r"Fallnummer",
+    r"(?:ID|N[°º]\.?|Numéro|Número|Numero|n\.) ?(?:du |de |del |di )?(?:cas|caso|dossier)\b",
+    r"案例编号",
+    r"案例ID",
+    r"案例号",
+    r"ケースID",
+    r"ケース番号",
+    r"\bticket(?: ID| number)?",
+    r"工单号",
+    r"工单编号",
+)
+EBAY_CASE_LABELS = _labels(
+    r"\bcase(?: ID| number)?",
+    r"\breturn(?: ID| number)?",
+    r"Fallnummer",
+    r"Rücksendenummer",
+    r"Fall-ID",
+    r"dispute(?: ID)?",
+    r"(?:ID|N[°º]\.?|Numéro|Número|Numero) ?(?:du |de |del |della |di )?(?:cas|caso|litige"
+    r"|retour|devolución|reso|controversia)\b",
+)
+EBAY_ITEM_LABELS = _labels(
+    r"\bitem(?: ID| number| no\.?)?",
+    r"Artikelnummer",
+    r"Artikel-?Nr",
+    r"Artikel-ID",
+    r"(?:numéro|N[°º]) (?:de l'|d')objet",
+    r"número (?:de|del) artículo",
+    r"numero (?:dell')?oggetto",
+    r"物品编号",
+)
+WALMART_ITEM_LABELS = _labels(
+    r"\bitem(?: ID| number)?",
+    r"商品ID",
+    r"(?:numéro|N[°º]) d'article",
+    r"(?:número|ID) (?:de|del) artículo",
+)
+SKU_LABELS = _labels(
+    r"Seller SKU",
+    r"Merchant SKU",
+    r"Händler-SKU",
+    r"Verkäufer-SKU",
+    r"(?<![A-Za-z])(?:SKU|UGS)(?:[ -]?(?:code|No\.?|number|ID|编码|编号|号|コード|番号))?(?:"
+    r" (?:del vendedor|de vendedor|vendeur|du vendeur|venditore|del venditore|des Verkäufers))?",
+    r"商品编码",
+    r"商家编码",
+    r"卖家SKU",
+    r"货号",
+    r"出品者SKU",
+)
+COMPLAINT_LABELS = _labels(
+    r"Complaint(?: ID| reference| number)?",
+    r"Beschwerde-?ID",
+    r"Beschwerdenummer",
+    r"ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)",
+    r"(?:Numéro|Référence) de (?:la )?(?:plainte|réclamation|notification)",
+    r"ID (?:del )?(?:reclamo|segnalazione)",
+    r"(?:Número|Referencia) de (?:la )?(?:reclamación|denuncia|notificación)",
+    r"投诉编号",
+    r"投诉ID",
+    r"投诉单号",
+    r"申し立てID",
+    r"Rights owner (?:notice )?reference",
+    r"(?:Notice|Report|VeRO) (?:ID|reference|ref\.?)",
+    r"(?:Reference|Ref\.?)(?: number| no\.?| ID)?\sof\sthe\s(?:rights owner'?s? )?(?:notice"
+    r"|complaint|report)",
+    r"Report ID",
 )
 
 
@@ -64,34 +149,13 @@ RULES: tuple[Rule, ...] = (
         r"\s{0,3}[:：#]?\s{0,3}([A-Z0-9][A-Z0-9-]{5,30})(?![A-Za-z0-9_-])",
         "temu shein aliexpress",
     ),
-    _rule(
-        "case_id",
-        r"(?:\bcase(?: ID)?|Fall-?ID|Fallnummer|ID (?:du |de )?(?:cas|caso)|N° de cas"
-        r"|案例编号|案例ID"
-        r"|ケースID"
-        r"|\bticket(?: ID)?|工单号)" + _SEP + r"(\d{8,11})(?!\d)",
-        "amazon walmart",
-    ),
-    _rule(
-        "case_id",
-        r"(?:\bcase(?: ID)?|\breturn(?: ID)?|Fallnummer|Rücksendenummer|Fall-ID|dispute(?: ID)?)"
-        + _SEP
-        + r"(\d{8,12})(?!\d)",
-        "ebay",
-    ),
-    _rule(
-        "item_id",
-        r"(?:\bitem(?: ID)?|Artikelnummer|Artikel-?Nr|numéro de l'objet|número de artículo"
-        r"|numero (?:dell')?oggetto|物品编号)" + _SEP + r"(\d{12})(?!\d)",
-        "ebay",
-    ),
-    _rule("item_id", r"(?:\bitem(?: ID)?|商品ID)" + _SEP + r"(\d{6,14})(?!\d)", "walmart"),
+    _rule("case_id", CASE_LABELS + _SEP + r"(\d{8,11})(?!\d)", "amazon walmart"),
+    _rule("case_id", EBAY_CASE_LABELS + _SEP + r"(\d{8,12})(?!\d)", "ebay"),
+    _rule("item_id", EBAY_ITEM_LABELS + _SEP + r"(\d{12})(?!\d)", "ebay"),
+    _rule("item_id", WALMART_ITEM_LABELS + _SEP + r"(\d{6,14})(?!\d)", "walmart"),
     _rule(
         "sku",
-        r"(?:Seller SKU|(?<![A-Za-z])SKU(?: code| No\.?)?(?: ID)?|商品编码|卖家SKU|货号"
-        r"|Händler-SKU|SKU"
-        r" vendeur)"
-        r"\s{0,3}[:：#]\s{0,3}([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
+        SKU_LABELS + _COLON + r"([A-Za-z0-9][A-Za-z0-9._/-]{0,39})(?![A-Za-z0-9_-])",
     ),
     _rule(
         "sku",
@@ -100,16 +164,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "complaint_id",
-        r"(?:Complaint(?: ID| reference| number)?|Beschwerde-?ID|Beschwerdenummer"
-        r"|ID de (?:la )?(?:plainte|réclamation|reclamación|denuncia)|Numéro de (?:la )?(?:plainte"
-        r"|réclamation)"
-        r"|ID (?:del )?(?:reclamo|reclamo|segnalazione)|ID reclamo|Número de (?:reclamación"
-        r"|denuncia)"
-        r"|ID (?:del )?reclamo|投诉编号|投诉ID|投诉单号|申し立てID"
-        r"|Rights owner (?:notice )?reference|Notice"
-        r" (?:ID|reference)|VeRO reference|Report ID)"
-        + _SEP
-        + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![A-Za-z0-9_-])",
+        COMPLAINT_LABELS + _SEP + r"([A-Za-z0-9][A-Za-z0-9-]{4,30})(?![A-Za-z0-9_-])",
     ),
 )
 _HAS_DIGIT = re.compile(r"\d")
