@@ -1,4 +1,5 @@
-"""Detect the main language of a notice body: script counts for ja/zh, stop words for the rest.
+"""Detect the main language of a notice body: script counts for ja/zh/ar/ko/he/th, stop words
+for the Latin-script rest.
 
 Cheap and good enough for platform mail, which is written in one language or bilingual
 (Chinese first). Kana means Japanese; Han characters that outnumber Latin words mean Chinese.
@@ -28,13 +29,24 @@ _STOP_TEXT: dict[str, str] = {
 STOP_WORDS: dict[str, frozenset[str]] = {
     lang: frozenset(words.split()) for lang, words in _STOP_TEXT.items()
 }
+# Alphabets that belong to one language of the platforms' markets: a body written mostly in one
+# of them is in that language (Amazon.ae/.sa buyers write Arabic).
+SCRIPTS: dict[str, str] = {
+    "ar": "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff",
+    "ko": "\uac00-\ud7af\u1100-\u11ff",
+    "he": "\u0590-\u05ff",
+    "th": "\u0e00-\u0e7f",
+}
+_SCRIPT_WORDS = {lang: re.compile(f"[{chars}]+") for lang, chars in SCRIPTS.items()}
+_ANY_SCRIPT = re.compile("[" + "".join(SCRIPTS.values()) + "]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 _WORD = re.compile(r"[a-zà-ÿąćęłńóśźż]+(?:'[a-z]+)?")
 
 
 def detect(text: str, default: str = "en") -> str:
-    """`ja` `zh` `en` `de` `fr` `es` `it` `nl` `pl` or `sv`; `default` when nothing tells."""
+    """`ja` `zh`, a `SCRIPTS` language (`ar` ...), or by stop words `en` `de` `fr` `es` `it` `nl`
+    `pl` `sv`; `default` when nothing tells."""
     sample = text[:SAMPLE_CHARS]
     kana = len(_KANA.findall(sample))
     han = len(_HAN.findall(sample))
@@ -43,6 +55,11 @@ def detect(text: str, default: str = "en") -> str:
         return "ja"
     if han >= 8 and han >= len(words):
         return "zh"
+    if _ANY_SCRIPT.search(sample):
+        for lang, pattern in _SCRIPT_WORDS.items():
+            script_words = len(pattern.findall(sample))
+            if script_words >= 3 and script_words >= len(words):
+                return lang
     counts = {lang: 0 for lang in STOP_WORDS}
     for word in words[:1500]:
         for lang, stops in STOP_WORDS.items():
