@@ -369,8 +369,9 @@ def profile_in_process(server: object, work: Path, batch_size: int) -> str:
     order = [
         "IMAP FETCH (network + imapclient parse)",
         "archive put_many (total)",
-        "  of which os.fsync (files + dirs)",
-        "  of which tempfile.mkstemp",
+        "  of which os.fsync (files + dirs; archive_sync=fsync)",
+        "  of which writing + renaming the files",
+        "  of which the batch's syncfs (archive_sync=syncfs)",
         "DB transaction _commit (total)",
         "  of which header_message_id",
         "  of which audit event_hash",
@@ -379,11 +380,13 @@ def profile_in_process(server: object, work: Path, batch_size: int) -> str:
     timed(IMAPClient, "fetch", order[0])
     timed(archive_mod.RawStore, "put_many", order[1])
     timed(archive_mod.os, "fsync", order[2])
-    timed(archive_mod.tempfile, "mkstemp", order[3])
-    timed(ingest_mod.Ingestor, "_commit", order[4])
-    timed(ingest_mod, "header_message_id", order[5])
-    timed(audit_mod, "event_hash", order[6])
-    timed(archive_mod.hashlib, "sha256", order[7])
+    timed(archive_mod.RawStore, "_write", order[3])
+    if archive_mod._SYNCFS is not None:
+        timed(archive_mod, "_SYNCFS", order[4])
+    timed(ingest_mod.Ingestor, "_commit", order[5])
+    timed(ingest_mod, "header_message_id", order[6])
+    timed(audit_mod, "event_hash", order[7])
+    timed(archive_mod.hashlib, "sha256", order[8])
     profiler = cProfile.Profile()
     started = time.perf_counter()
     try:

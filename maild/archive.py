@@ -20,7 +20,7 @@ import ctypes.util
 import hashlib
 import os
 import sys
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ from maild.errors import ArchiveError
 _CHUNK = 1024 * 1024
 FSYNC_THREADS = 8
 SYNC_MODES = ("syncfs", "fsync")
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -131,20 +132,29 @@ class RawStore:
             list(pool.map(_fsync_dir, dirs))
 
     def _write(self, sha: str, raw: bytes, *, fsync: bool) -> None:
-        """Write one file under its final name through a temp file and a rename."""
+        """Write one file under its final name through a temp file and a rename.
+
+        The temp name is unique per content, process and thread, so no random-name search is
+        needed; the file is created read-only at once (writing through the open descriptor is
+        still allowed). A temp file left by a crash under the same name is replaced.
+        """
         final = self.path_for(sha)
         final.parent.mkdir(exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=sha[:16] + ".")
+        tmp = self._tmp / f"{sha}.{os.getpid()}.{threading.get_ident()}"
         try:
+            try:
+                fd = os.open(tmp, _TMP_FLAGS, 0o440)
+            except PermissionError:  # a read-only leftover of a crashed run
+                tmp.unlink()
+                fd = os.open(tmp, _TMP_FLAGS, 0o440)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
                 if fsync:
                     handle.flush()
                     os.fsync(handle.fileno())
-            os.chmod(tmp_name, 0o440)
-            os.replace(tmp_name, final)
+            os.replace(tmp, final)
         except OSError as exc:
-            Path(tmp_name).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise ArchiveError(f"cannot write {final}: {exc.strerror or exc}") from exc
 
     def get(self, sha256: str) -> bytes:
