@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,18 @@ def test_both_durability_modes_store_the_same_files(tmp_path: Path, mode: str) -
 def test_unknown_archive_sync_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="archive_sync 'sometimes'"):
         RawStore(tmp_path, sync_mode="sometimes")
+
+
+def test_a_temp_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
+    """GIVEN a half-written, read-only temp file under the name this thread would use (a crash
+    mid-write) WHEN the same message is stored THEN the full bytes land in the archive."""
+    store = RawStore(tmp_path, sync_mode="fsync")
+    raw = b"Subject: crash\r\n\r\n" + b"x" * 1000
+    sha = hashlib.sha256(raw).hexdigest()
+    (tmp_path / "tmp").mkdir()
+    stale = tmp_path / "tmp" / f"{sha}.{os.getpid()}.{threading.get_ident()}"
+    stale.write_bytes(b"Subject: cr")
+    stale.chmod(0o440)
+    assert store.put(raw).new
+    assert store.get(sha) == raw
+    assert not stale.exists()
