@@ -98,7 +98,7 @@ def test_unknown_archive_sync_is_refused(tmp_path: Path) -> None:
 def test_a_temp_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
     """GIVEN a half-written, read-only temp file under the name this thread would use (a crash
     mid-write) WHEN the same message is stored THEN the full bytes land in the archive."""
-    store = RawStore(tmp_path, sync_mode="fsync")
+    store = RawStore(tmp_path, sync_mode="syncfs")  # writes in the calling thread
     raw = b"Subject: crash\r\n\r\n" + b"x" * 1000
     sha = hashlib.sha256(raw).hexdigest()
     (tmp_path / "tmp").mkdir()
