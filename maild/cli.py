@@ -45,7 +45,22 @@ def fail(message: str) -> None:
     sys.exit(EXIT_FAILURE)
 
 
-@click.group()
+class _Commands(click.Group):
+    """Turns an expected runtime failure (database away, archive unwritable, bad mailbox) into
+    the one clear line and exit code 1 of DESIGN 4.4 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return super().invoke(ctx)
+        except (MaildError, SQLAlchemyError, OSError) as exc:
+            lines = str(exc).strip().splitlines()
+            fail(f"{type(exc).__name__}: {lines[0] if lines else 'failed'}")
+            raise  # unreachable: fail() exits
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="maild")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), envvar="MAILD_CONFIG",
               help="TOML config file (env MAILD_CONFIG); default: embedded SQLite under var/.")

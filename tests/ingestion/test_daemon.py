@@ -203,3 +203,15 @@ def test_daemon_survives_a_database_outage(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
         sessions.kw["bind"].dispose()
+
+
+def test_unreachable_database_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    """GIVEN a config whose PostgreSQL database does not exist WHEN status runs THEN exit 1 and
+    a single line naming the problem, no traceback."""
+    config = tmp_path / "c.toml"
+    config.write_text('[maild]\ndatabase = "postgresql+psycopg://postgres@127.0.0.1:5432/'
+                      f'maild_no_such_db"\narchive_dir = "{tmp_path}/a"\n')
+    result = run_maild(["--config", config, "status"])
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "OperationalError" in result.stderr and "maild_no_such_db" in result.stderr
