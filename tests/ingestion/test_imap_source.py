@@ -271,21 +271,25 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def test_starttls_verifies_the_server_certificate(
+@pytest.mark.parametrize("mode", ["starttls", "implicit"])
+def test_tls_verifies_the_server_certificate(
         dovecot_factory: Callable[..., DovecotServer], write_config: Callable[..., Path],
         migrated_sessions: sessionmaker[Session], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """GIVEN a server with a private certificate WHEN maild connects with STARTTLS THEN it fails
-    without the CA and archives the mail once the CA is configured as ca_file."""
+        monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """GIVEN a server with a private certificate WHEN maild connects with STARTTLS or implicit
+    TLS THEN it fails without the CA and archives the mail once the CA is its ca_file."""
     folder = Path(tempfile.mkdtemp(prefix="maild-tls-"))
     try:
         cert, key = make_certificate(folder)
         server = dovecot_factory(
+            imaps=mode == "implicit",
             extra_config=f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n")
         server.append(notice(1))
         monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
         ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
-        table = imap_table(server).replace('tls = "plain"', 'tls = "starttls"')
+        table = imap_table(server).replace('tls = "plain"', f'tls = "{mode}"')
+        if mode == "implicit":
+            table = table.replace(f"port = {server.port}", f"port = {server.imaps_port}")
         untrusted = load_config(write_config(table)).imap[0]
         with pytest.raises(ssl.SSLCertVerificationError):
             FolderWorker(untrusted, "INBOX", ingestor, threading.Event()).run_once()

@@ -90,7 +90,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = {host}
+    port = {imaps_port}
   }}
 }}
 service anvil {{
@@ -186,12 +187,15 @@ class DovecotServer:
         lmtp: bool = True,
         tmp_parent: str | os.PathLike[str] | None = None,
         extra_config: str = "",
+        imaps: bool = False,
     ) -> None:
         """Prepare (but do not start) a server.
 
         Args:
             users: user name -> password; default one user ``alice`` with a random password.
             lmtp: also listen for LMTP (for delivery tests through a real MTA).
+            imaps: also listen for implicit-TLS IMAP on ``imaps_port`` (needs ``ssl_cert`` and
+                ``ssl_key`` in ``extra_config``).
             extra_config: lines appended to the generated dovecot.conf (e.g. an
                 ``imap_capability`` without IDLE, to test the NOOP fallback).
             tmp_parent: where to create the server directory (default: the system temp dir).
@@ -214,6 +218,7 @@ class DovecotServer:
         self.maildir_root = self.maildir_of(self.user)
         self.port = free_port()
         self.lmtp_port = free_port() if lmtp else None
+        self.imaps_port = free_port() if imaps else 0
         self._proc: subprocess.Popen[bytes] | None = None
         self._closed = False
         self._prepare()
@@ -259,6 +264,7 @@ class DovecotServer:
                 protocols=protocols,
                 host=self.host,
                 port=self.port,
+                imaps_port=self.imaps_port,
                 internal_user=name,
                 uid=uid,
                 gid=gid,
