@@ -23,16 +23,15 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from maild.audit import AuditLog
 from maild.config import ImapAccount
-from maild.errors import SourceError
 from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor
 from maild.sources import checkpoints
+from maild.sources.imap_fetch import fetch_messages
 from maild.sources.lease import Lease, node_owner
 
 log = logging.getLogger("maild.imap")
@@ -40,7 +39,6 @@ log = logging.getLogger("maild.imap")
 NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imaplib.IMAP4.error, IMAPClientError,
                   EOFError)
 SIZE_CHUNK = 1000  # UIDs per size FETCH, keeping command lines short
-FETCH_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE", b"FLAGS", b"RFC822.SIZE"]
 
 
 def connect(account: ImapAccount) -> IMAPClient:
@@ -288,7 +286,7 @@ class FolderWorker:
         """
         assert self.client is not None
         try:
-            response = self.client.fetch(uids, FETCH_ITEMS)
+            response = fetch_messages(self.client, uids)
         except imaplib.IMAP4.error as exc:
             self._reopen_if_closed(exc)
             if len(uids) > 1:
@@ -298,7 +296,10 @@ class FolderWorker:
             self._record_unfetchable(uids[0], exc)
             return []
         # A UID missing from the answer was expunged meanwhile: nothing left to keep.
-        return [self._incoming(uid, response[uid]) for uid in uids if uid in response]
+        return [Incoming(raw=response[uid].raw, uid=uid,
+                         internal_date=response[uid].internal_date,
+                         origin=f"imap:{self.label};uidvalidity={self.uidvalidity};uid={uid}")
+                for uid in uids if uid in response]
 
     def _reopen_if_closed(self, exc: imaplib.IMAP4.error) -> None:
         if isinstance(exc, imaplib.IMAP4.abort):
@@ -316,17 +317,6 @@ class FolderWorker:
         with self.sessions.begin() as session:
             AuditLog(session).record(f"imap:{self.label}", "fetch_refused", self.label,
                                      uid=uid, uidvalidity=self.uidvalidity, error=str(exc))
-
-    def _incoming(self, uid: int, data: dict[bytes, object]) -> Incoming:
-        raw = data.get(b"BODY[]")
-        if not isinstance(raw, bytes):
-            raise SourceError(f"{self.label}: the server sent no body for UID {uid}")
-        internal = data.get(b"INTERNALDATE")
-        internal_date = internal if isinstance(internal, datetime) else None
-        if internal_date is not None and internal_date.tzinfo is None:
-            internal_date = internal_date.replace(tzinfo=UTC)
-        return Incoming(raw=raw, uid=uid, internal_date=internal_date,
-                        origin=f"imap:{self.label};uidvalidity={self.uidvalidity};uid={uid}")
 
     def _after_archive(self, uids: list[int]) -> None:
         """Touch the server only after the rows committed (flag or move; ``keep`` does nothing)."""
