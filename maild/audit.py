@@ -11,9 +11,9 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from maild.models import AuditEvent
@@ -66,7 +66,7 @@ class AuditLog:
             rows.append({"at": at, "actor": actor, "action": action, "subject": subject,
                          "detail": detail_json, "prev_hash": self._prev, "hash": digest})
             self._prev = digest
-        self.session.execute(insert(AuditEvent), rows)
+        self.session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
 
 
 def verify_chain(session: Session, batch: int = 5000) -> Iterator[str]:

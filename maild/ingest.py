@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,7 +119,7 @@ class Ingestor:
                 events.append((self.actor, "archived", sha,
                                {"origin": item.origin, "size": len(item.raw)}))
             if rows:
-                session.execute(insert(Message), rows)
+                session.execute(insert(cast(Table, Message.__table__)), rows)
                 AuditLog(session).record_many(events)
             new = len(rows)
             if checkpoint is not None:
