@@ -8,7 +8,6 @@ deduplicated by content) or has everything committed: nothing is lost and nothin
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ from maild.db import storable
 from maild.models import Mailbox, Message
 
 _HEADER_LIMIT = 256 * 1024
-_MESSAGE_ID = re.compile(rb"^message-id:[ \t]*((?:.*)(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.M)
 
 
 @dataclass(frozen=True)
@@ -52,14 +50,27 @@ class BatchResult:
     duplicates: int
 
 
+def header_end(head: bytes) -> int:
+    """Where the header block ends: the first empty line (CRLF or bare LF), else the end."""
+    ends = [at for at in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if at >= 0]
+    return min(ends) if ends else len(head)
+
+
 def header_message_id(raw: bytes) -> str | None:
-    """The Message-ID header, read leniently from the raw header block (any bytes accepted)."""
+    """The Message-ID header, read leniently from the raw header block (any bytes accepted).
+
+    Plain byte searches rather than a multi-line regex: this runs for every archived message.
+    """
     head = raw[:_HEADER_LIMIT]
-    end = re.search(rb"\r?\n\r?\n", head)
-    match = _MESSAGE_ID.search(head[: end.start()] if end else head)
-    if not match:
+    block = b"\n" + head[: header_end(head)]
+    at = block.lower().find(b"\nmessage-id:")
+    if at < 0:
         return None
-    value = re.sub(rb"\s+", b" ", match.group(1)).strip()
+    start = stop = at + len(b"\nmessage-id:")
+    while (newline := block.find(b"\n", stop)) >= 0 and block[newline + 1:newline + 2] in (
+            b" ", b"\t"):
+        stop = newline + 1  # a folded continuation line belongs to the value
+    value = b" ".join(block[start:newline if newline >= 0 else len(block)].split())
     return storable(value.decode("utf-8", "replace"))[:998] or None
 
 

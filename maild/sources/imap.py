@@ -31,7 +31,7 @@ from maild.audit import AuditLog
 from maild.config import ImapAccount
 from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor
 from maild.sources import checkpoints
-from maild.sources.imap_fetch import fetch_messages
+from maild.sources.imap_fetch import fetch_messages, fetch_sizes
 from maild.sources.lease import Lease, node_owner
 
 log = logging.getLogger("maild.imap")
@@ -227,9 +227,7 @@ class FolderWorker:
                          if u > self.last_uid)
         sizes: dict[int, int] = {}
         for start in range(0, len(pending), SIZE_CHUNK):
-            response = client.fetch(pending[start:start + SIZE_CHUNK], [b"RFC822.SIZE"])
-            sizes.update((uid, int(data.get(b"RFC822.SIZE", 0)))
-                         for uid, data in response.items())
+            sizes.update(fetch_sizes(client, pending[start:start + SIZE_CHUNK]))
         new = 0
         in_hand: _Archiving | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive") as archiver:
