@@ -15,6 +15,7 @@ Two ways to make a batch durable (``archive_sync``):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -36,11 +37,10 @@ _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
 
 @dataclass(frozen=True)
 class Stored:
-    """The result of archiving one message."""
+    """The result of archiving one message (its file is ``RawStore.path_for(sha256)``)."""
 
     sha256: str
     size: int
-    path: Path
     new: bool
 
 
@@ -77,12 +77,17 @@ class RawStore:
     def __init__(self, root: Path, sync_mode: str | None = None) -> None:
         self.root = root
         self._tmp = root / "tmp"
+        self._known_dirs: set[str] = set()
         self.sync_mode = sync_mode or default_sync_mode()
         if self.sync_mode not in SYNC_MODES or (self.sync_mode == "syncfs" and _SYNCFS is None):
             raise ArchiveError(f"archive_sync {self.sync_mode!r} is not available here")
 
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
+
+    def _file(self, sha256: str) -> str:
+        """``path_for`` as a plain string: the write path runs for every message."""
+        return f"{self.root}/{sha256[:2]}/{sha256}"
 
     def _prepare(self) -> None:
         self._tmp.mkdir(parents=True, exist_ok=True)
@@ -98,7 +103,7 @@ class RawStore:
         first: dict[str, bytes] = {}
         for sha, raw in items:
             first.setdefault(sha, raw)
-        fresh = [(sha, raw) for sha, raw in first.items() if not self.path_for(sha).exists()]
+        fresh = [(sha, raw) for sha, raw in first.items() if not os.path.exists(self._file(sha))]
         if fresh:
             if self.sync_mode == "syncfs":
                 self._write_then_syncfs(fresh)
@@ -107,7 +112,7 @@ class RawStore:
         written = {sha for sha, _ in fresh}
         stored = []
         for sha, raw in items:
-            stored.append(Stored(sha, len(raw), self.path_for(sha), new=sha in written))
+            stored.append(Stored(sha, len(raw), new=sha in written))
             written.discard(sha)
         return stored
 
@@ -138,14 +143,17 @@ class RawStore:
         needed; the file is created read-only at once (writing through the open descriptor is
         still allowed). A temp file left by a crash under the same name is replaced.
         """
-        final = self.path_for(sha)
-        final.parent.mkdir(exist_ok=True)
-        tmp = self._tmp / f"{sha}.{os.getpid()}.{threading.get_ident()}"
+        final = self._file(sha)
+        folder = final[: -len(sha) - 1]
+        if folder not in self._known_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._known_dirs.add(folder)
+        tmp = f"{self._tmp}/{sha}.{os.getpid()}.{threading.get_ident()}"
         try:
             try:
                 fd = os.open(tmp, _TMP_FLAGS, 0o440)
             except PermissionError:  # a read-only leftover of a crashed run
-                tmp.unlink()
+                os.unlink(tmp)
                 fd = os.open(tmp, _TMP_FLAGS, 0o440)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
@@ -154,7 +162,9 @@ class RawStore:
                     os.fsync(handle.fileno())
             os.replace(tmp, final)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            self._known_dirs.discard(folder)  # recreated on the next try if it was removed
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise ArchiveError(f"cannot write {final}: {exc.strerror or exc}") from exc
 
     def get(self, sha256: str) -> bytes:

@@ -28,7 +28,7 @@ def test_put_stores_bytes_under_their_hash_once(tmp_path: Path) -> None:
     assert first.new and not second.new
     assert store.get(first.sha256) == raw
     assert list(store.names()) == [first.sha256]
-    assert not os.access(first.path, os.W_OK) or os.geteuid() == 0
+    assert not os.access(store.path_for(first.sha256), os.W_OK) or os.geteuid() == 0
     assert not list((tmp_path / "tmp").iterdir()), "no temp files are left behind"
 
 
