@@ -505,6 +505,10 @@ def main(argv: list[str] | None = None) -> int:
         def stage(name: str, run: Callable[[Path], Result]) -> None:
             sub = work / re.sub(r"\W+", "-", name).strip("-")
             sub.mkdir()
+            # Every contender starts on a clean page cache: the mail Dovecot just stored (the
+            # test server does not fsync) and the previous contender's files are flushed now,
+            # not inside the next one's fsyncs or syncfs.
+            os.sync()
             print(f"running {name} ...", flush=True)
             results.append(run(sub))
 
