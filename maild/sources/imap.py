@@ -226,6 +226,7 @@ class FolderWorker:
         """Fetch everything above the checkpoint; returns how many messages were new."""
         assert self.client is not None
         client = self.client
+        self.unfetchable = None  # shown in status until the next sync; the audit log keeps it
         # "n:*" always matches the highest UID, even below n (RFC 3501 §6.4.8): filter it out.
         pending = sorted(u for u in client.search(["UID", f"{self.last_uid + 1}:*"])
                          if u > self.last_uid)
