@@ -185,8 +185,8 @@ class RawStore:
             return None
         return digest.hexdigest()
 
-    def names(self) -> Iterator[str]:
-        """Every stored hash, for audits that look for files the database does not know."""
+    def names_by_folder(self) -> Iterator[tuple[str, list[str]]]:
+        """Every stored hash, one fan-out folder at a time (``("ab", [hashes])``), so an audit
+        can compare a large archive with the database without holding all of it in memory."""
         for sub in sorted(self.root.glob("[0-9a-f][0-9a-f]")):
-            for file in sorted(sub.iterdir()):
-                yield file.name
+            yield sub.name, sorted(file.name for file in sub.iterdir())

@@ -108,13 +108,19 @@ def archive() -> None:
 @click.pass_obj
 def archive_verify(obj: Context) -> None:
     """Check every archive file against its SHA-256 and the audit hash chain."""
-    from maild.integrity import verify_archive
+    from maild.integrity import files_without_rows, verify_archive
 
     problems = 0
+    store = obj.config.raw_store()
     with _sessions(obj.config)() as session:
-        for line in verify_archive(session, obj.config.raw_store()):
+        for line in verify_archive(session, store):
             problems += 1
             click.echo(line)
+        orphans = [store.path_for(sha) for sha in files_without_rows(session, store)]
+    if orphans:
+        click.echo(f"note: {len(orphans)} archive file(s) have no database row (a crash before "
+                   f"commit, or a database restored from an older backup); `maild ingest` on "
+                   f"them re-adds them, e.g. {orphans[0]}")
     if problems:
         fail(f"archive verify found {problems} problem(s)")
     click.echo("archive verify: ok")

@@ -1,5 +1,5 @@
 """``maild archive verify``: every archived file still hashes to its name and its row, and the
-audit chain is unbroken. Reports problems; never repairs anything."""
+audit chain is unbroken; files without a row are counted. Reports; never repairs anything."""
 
 from __future__ import annotations
 
@@ -30,3 +30,16 @@ def verify_archive(session: Session, store: RawStore, batch: int = 5000) -> Iter
                        f"(now hashes to {digest[:12]}...)")
             last_id = message_id
     yield from verify_chain(session)
+
+
+def files_without_rows(session: Session, store: RawStore) -> Iterator[str]:
+    """Archived files the database has no message row for.
+
+    A few are normal (a crash between archiving and commit, for a message since deleted on the
+    server); many mean the database lost rows, e.g. it was restored from an older backup, and
+    ``maild ingest`` on those files brings them back.
+    """
+    for prefix, names in store.names_by_folder():
+        known = set(session.scalars(select(Message.sha256)
+                                    .where(Message.sha256.startswith(prefix))))
+        yield from (name for name in names if name not in known)

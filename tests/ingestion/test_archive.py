@@ -27,7 +27,7 @@ def test_put_stores_bytes_under_their_hash_once(tmp_path: Path) -> None:
     assert first.sha256 == hashlib.sha256(raw).hexdigest()
     assert first.new and not second.new
     assert store.get(first.sha256) == raw
-    assert list(store.names()) == [first.sha256]
+    assert list(store.names_by_folder()) == [(first.sha256[:2], [first.sha256])]
     assert not os.access(store.path_for(first.sha256), os.W_OK) or os.geteuid() == 0
     assert not list((tmp_path / "tmp").iterdir()), "no temp files are left behind"
 
@@ -43,7 +43,7 @@ def test_verify_detects_flipped_byte_and_edited_audit_row(
     with migrated_sessions() as session:
         assert list(verify_archive(session, store)) == []
 
-    victim = next(iter(store.names()))
+    victim = next(iter(store.names_by_folder()))[1][0]
     path = store.path_for(victim)
     path.chmod(0o640)
     data = bytearray(path.read_bytes())
@@ -86,7 +86,8 @@ def test_both_durability_modes_store_the_same_files(tmp_path: Path, mode: str) -
     raws = [b"a", b"b\x00", b"a", b""]
     stored = store.put_many(raws)
     assert [s.new for s in stored] == [True, True, False, True]
-    assert sorted(store.names()) == sorted({hashlib.sha256(r).hexdigest() for r in raws})
+    assert sorted(n for _, names in store.names_by_folder() for n in names) == sorted(
+        {hashlib.sha256(r).hexdigest() for r in raws})
     assert all(store.get(s.sha256) == r for s, r in zip(stored, raws, strict=True))
 
 

@@ -216,3 +216,17 @@ def test_drop_folder_archives_files_only_once_fully_written(
 def hashes_in_sessions(sessions: sessionmaker[Session]) -> list[str]:
     with sessions() as session:
         return list(session.scalars(select(Message.sha256)))
+
+
+def test_verify_counts_archive_files_without_rows(tmp_path: Path,
+                                                  write_config: Callable[..., Path]) -> None:
+    """GIVEN an archived message and a file the database has no row for (a crash before commit)
+    WHEN verified THEN it passes, with a note naming the orphan and how to re-add it."""
+    (tmp_path / "a.eml").write_bytes(notice(1))
+    config = write_config("")
+    assert run_maild(["--config", config, "ingest", tmp_path / "a.eml"]).returncode == 0
+    orphan = RawStore(tmp_path / "archive").put(notice(2))
+    result = run_maild(["--config", config, "archive", "verify"])
+    assert result.returncode == 0, result.stdout
+    assert "note: 1 archive file(s) have no database row" in result.stdout
+    assert orphan.sha256 in result.stdout and "archive verify: ok" in result.stdout
