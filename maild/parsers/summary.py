@@ -64,6 +64,16 @@ def _about(identifiers: dict[str, list[str]], language: str) -> str:
     return "; ".join(parts[:3])
 
 
+BRAND_SPELLING = {"amazon": "Amazon", "ebay": "eBay", "walmart": "Walmart", "temu": "Temu",
+                  "shein": "SHEIN", "aliexpress": "AliExpress"}
+
+
+def marketplace_name(marketplace: str) -> str:
+    """``ebay.com.au`` as sellers write it: ``eBay.com.au``."""
+    brand, dot, rest = marketplace.partition(".")
+    return BRAND_SPELLING.get(brand, brand.capitalize()) + dot + rest
+
+
 def _topic(subject: str) -> str:
     subject = " ".join(subject.split()) or "(no subject)"
     return subject if len(subject) <= MAX_TOPIC else subject[: MAX_TOPIC - 1] + "…"
@@ -75,7 +85,7 @@ def render(facts: Facts, language: str) -> str:
     text = _template(language).render(
         category=facts.category,
         platform=facts.platform_en if language == "en" else facts.platform_zh,
-        where=facts.marketplace.capitalize() if facts.marketplace else "",
+        where=marketplace_name(facts.marketplace) if facts.marketplace else "",
         topic=_topic(facts.subject),
         about=_about(facts.identifiers, language),
         due=due,

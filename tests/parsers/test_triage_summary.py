@@ -11,6 +11,7 @@ import pytest
 from maild.errors import ConfigError
 from maild.parsers import summary
 from maild.parsers.regexkit import required_literals, trie_alternation
+from maild.parsers.summary import marketplace_name
 from maild.routing.triage import load_rules
 
 SENT = datetime(2026, 3, 13, 10, 0, tzinfo=UTC)
@@ -136,3 +137,12 @@ def test_regex_gates_are_sound() -> None:
     words = ["march", "mars", "marzo", "may", "mai", "mayo"]
     trie = re.compile(trie_alternation(words))
     assert all(trie.fullmatch(word) for word in words) and not trie.fullmatch("ma")
+
+
+@pytest.mark.parametrize(("marketplace", "shown"), [
+    ("ebay.com.au", "eBay.com.au"), ("aliexpress.com", "AliExpress.com"),
+    ("amazon.co.jp", "Amazon.co.jp"), ("shein.com", "SHEIN.com"), ("example.org", "Example.org"),
+])
+def test_marketplaces_are_spelled_as_sellers_write_them(marketplace: str, shown: str) -> None:
+    """GIVEN a marketplace domain WHEN shown in a summary THEN the brand keeps its spelling."""
+    assert marketplace_name(marketplace) == shown
