@@ -433,7 +433,10 @@ def child_ingest(config_path: str) -> int:
     config = load_config(Path(config_path))
     setup_logging(config.log_format, config.log_level)
     log = logging.getLogger("bench")
-    workers = build_workers(config, threading.Event(), node_owner())
+    from maild.db import make_engine
+
+    workers = build_workers(config, threading.Event(), node_owner(),
+                            make_engine(config.database))
     log.info("bench child start")
     failures = 0
     for worker in workers:

@@ -16,6 +16,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
+from sqlalchemy import Engine
+
 from maild.config import Config, load_config
 from maild.db import make_engine, session_factory
 from maild.errors import MaildError
@@ -38,10 +40,10 @@ class Worker(Protocol):
     def run_once(self) -> int: ...
 
 
-def build_workers(config: Config, stop: threading.Event, owner: str) -> list[Worker]:
+def build_workers(config: Config, stop: threading.Event, owner: str,
+                  engine: Engine) -> list[Worker]:
     """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
     and archive. ``run_once`` relies on the order: sources first, then their parsing."""
-    engine = make_engine(config.database)
     ingestor = Ingestor(config.raw_store(), session_factory(engine), actor="maild")
     workers: list[Worker] = []
     for account in config.imap:
@@ -56,14 +58,18 @@ def build_workers(config: Config, stop: threading.Event, owner: str) -> list[Wor
 def run_once(config: Config) -> int:
     """Sync every source once. Returns the number of sources that failed (each is logged)."""
     failures = 0
-    for worker in build_workers(config, threading.Event(), node_owner()):
-        try:
-            count = worker.run_once()
-            log.info("finished worker=%s count=%d", worker.label, count)
-        except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row by the worker
-            failures += 1
-            log.error("sync failed mailbox=%s error=%s: %s", worker.label,
-                      type(exc).__name__, exc)
+    engine = make_engine(config.database)
+    try:
+        for worker in build_workers(config, threading.Event(), node_owner(), engine):
+            try:
+                count = worker.run_once()
+                log.info("finished worker=%s count=%d", worker.label, count)
+            except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row by the worker
+                failures += 1
+                log.error("sync failed mailbox=%s error=%s: %s", worker.label,
+                          type(exc).__name__, exc)
+    finally:
+        engine.dispose()
     return failures
 
 
@@ -74,22 +80,25 @@ class _Generation:
     config: Config
     stop: threading.Event
     threads: list[threading.Thread]
+    engine: Engine
 
     def halt(self, timeout: float = 60.0) -> None:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout)
+        self.engine.dispose()
 
 
 def _start(config: Config, owner: str) -> _Generation:
     stop = threading.Event()
     threads = []
-    for worker in build_workers(config, stop, owner):
+    engine = make_engine(config.database)
+    for worker in build_workers(config, stop, owner, engine):
         thread = threading.Thread(target=worker.run, name=worker.label, daemon=True)
         thread.start()
         threads.append(thread)
     log.info("started sources=%d", len(threads))
-    return _Generation(config, stop, threads)
+    return _Generation(config, stop, threads, engine)
 
 
 def _mtime(path: Path | None) -> float | None:
