@@ -24,10 +24,15 @@ def free_port() -> int:
 
 
 def port_open(port: int, host: str = LOOPBACK) -> bool:
-    """True when something accepts TCP connections on ``host:port`` right now."""
+    """True when something accepts TCP connections on ``host:port`` right now.
+
+    A connect to a closed port of the ephemeral range can succeed on its own: the kernel may
+    pick that very port as the source, and TCP's simultaneous open connects the socket to
+    itself. That is no listener, so it counts as closed.
+    """
     try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            return sock.getsockname() != sock.getpeername()
     except OSError:
         return False
 
