@@ -25,7 +25,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError
 
 from maild.audit import AuditLog
 from maild.config import ImapAccount
@@ -36,8 +35,6 @@ from maild.sources.lease import Lease, node_owner
 
 log = logging.getLogger("maild.imap")
 
-NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, imaplib.IMAP4.error, IMAPClientError,
-                  EOFError)
 SIZE_CHUNK = 1000  # UIDs per size FETCH, keeping command lines short
 
 
