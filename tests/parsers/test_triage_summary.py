@@ -12,7 +12,7 @@ from maild.errors import ConfigError
 from maild.parsers import summary
 from maild.parsers.regexkit import required_literals, trie_alternation
 from maild.parsers.summary import marketplace_name
-from maild.routing.triage import load_rules
+from maild.routing.triage import CATEGORIES, load_rules
 
 SENT = datetime(2026, 3, 13, 10, 0, tzinfo=UTC)
 
@@ -91,24 +91,7 @@ def _facts(category: str, deadline: datetime | None = None) -> summary.Facts:
     )
 
 
-@pytest.mark.parametrize(
-    "category",
-    [
-        "suspension",
-        "legal",
-        "ip_complaint",
-        "policy_warning",
-        "listing_removed",
-        "verification_request",
-        "phishing_suspect",
-        "appeal_decision",
-        "claim_dispute",
-        "buyer_message",
-        "payment",
-        "policy_update",
-        "other",
-    ],
-)
+@pytest.mark.parametrize("category", CATEGORIES)
 def test_every_category_has_both_summaries(category: str) -> None:
     """GIVEN the facts of a notice of each category with a deadline
     WHEN summarised in English and Chinese
