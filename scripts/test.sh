@@ -2,9 +2,9 @@
 # Set up and run the whole maild test suite: ./scripts/test.sh [pytest args...]
 #
 # On a fresh Debian 12 machine (as root, or with sudo) this installs what the suite runs against
-# when it is missing -- Dovecot (dovecot-imapd, dovecot-lmtpd) and isync from Debian packages,
-# without starting their system services -- creates .venv with the project and its test extras,
-# makes sure PostgreSQL answers on 127.0.0.1:5432, then runs pytest and exits with its code.
+# when it is missing -- Dovecot (dovecot-imapd, dovecot-lmtpd), Postfix and isync from Debian
+# packages, without starting their system services -- creates .venv with the project and its test
+# extras, makes sure PostgreSQL answers on 127.0.0.1:5432, then runs pytest and exits with its code.
 # "No tests collected" (pytest exit 5) counts as a failure. Works from any directory; pytest runs
 # in the repository root, so give test paths relative to it.
 set -euo pipefail
@@ -25,7 +25,7 @@ as_root() {
 }
 
 # --- Debian packages --------------------------------------------------------------------------
-apt_packages=(dovecot-imapd dovecot-lmtpd isync)
+apt_packages=(dovecot-imapd dovecot-lmtpd postfix isync)
 if ! command -v python3 >/dev/null 2>&1; then
     apt_packages+=(python3 python3-venv)
 elif ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
@@ -39,9 +39,9 @@ for pkg in "${apt_packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
-    # The tests start private Dovecot instances; the system-wide services must not start (and
-    # must not take ports 143/993). A policy-rc.d that exits 101 tells invoke-rc.d to skip them;
-    # use the machine's own when it has one (Docker images do), else a temporary one.
+    # The tests start private Dovecot and Postfix instances; the system-wide services must not
+    # start (and must not take ports 25/143/993). A policy-rc.d that exits 101 tells invoke-rc.d
+    # to skip them; use the machine's own when it has one (Docker images do), else a temporary one.
     policy=/usr/sbin/policy-rc.d
     temp_policy=0
     if [ ! -e "$policy" ]; then
@@ -49,6 +49,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
         temp_policy=1
         trap 'as_root rm -f "$policy"' EXIT
     fi
+    # Postfix asks what kind of mail server to configure; the tests write their own main.cf for
+    # each private instance, so the system-wide one stays unconfigured (../shared/MAILSTACK.md).
+    echo 'postfix postfix/main_mailer_type select No configuration' |
+        as_root debconf-set-selections
     install_rc=0
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || install_rc=$?
     if [ "$install_rc" -eq 0 ]; then

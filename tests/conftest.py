@@ -2,14 +2,19 @@
 
 - ``dovecot`` / ``dovecot_module`` / ``dovecot_factory``: a private Dovecot IMAP+LMTP server
   (:class:`tests.support.DovecotServer`).
+- ``postfix``: a private Postfix on a loopback SMTP port delivering ``@example.test`` into the
+  ``dovecot`` of the same test over LMTP (:class:`tests.support.PostfixServer`).
 - ``smtp_sink``: an aiosmtpd server that keeps what it gets and fails on request
   (:class:`tests.support.SmtpSink`).
 - ``sqlite_url``, ``postgres_url`` and ``db_url`` (both, parametrized): empty databases.
 - ``maild_process``: start ``maild`` in the background; whatever is still running is stopped.
 
-A missing Dovecot or a stopped PostgreSQL *fails* the tests that need them, with a message that
-says what to do: ``./scripts/test.sh`` installs and starts them, and the suite exists to prove
-the daemon against them.
+- ``shared_corpora``: ``../shared/corpora`` (real-world ham, malformed and phishing mail).
+
+A missing Dovecot or Postfix or a stopped PostgreSQL *fails* the tests that need them, with a
+message that says what to do: ``./scripts/test.sh`` installs and starts them, and the suite exists
+to prove the daemon against them. The shared corpora ship beside the repository, not in a clone:
+without them their tests skip, except under CI (``CI=true``), where they must run.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ if str(_REPO_ROOT) not in sys.path:  # `tests.support` must import under any pyt
 from tests.support import (  # noqa: E402
     DovecotError,
     DovecotServer,
+    PostfixError,
+    PostfixServer,
     PostgresDatabase,
     PostgresUnavailable,
     SmtpSink,
@@ -47,6 +54,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.dovecot)
         if "postgres_url" in names and "db_url" not in names:
             item.add_marker(pytest.mark.postgres)
+
+
+# --------------------------------------------------------------------------- shared corpora
+
+SHARED_CORPORA = _REPO_ROOT.parent / "shared" / "corpora"
+SHARED_CORPUS_FOLDERS = ("ham", "malformed", "phishing")
+
+
+def running_in_ci() -> bool:
+    """True under CI, which sets ``CI=true`` (as GitHub Actions, GitLab and most others do)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+@pytest.fixture(scope="session")
+def shared_corpora() -> Path:
+    """``../shared/corpora`` with its ham, malformed and phishing folders.
+
+    Absent in a plain clone: the test skips with the path it looked for. CI has the corpora, so
+    there a missing folder fails the test instead: a skip would pass CI with the real-world mail
+    never read.
+    """
+    missing = [name for name in SHARED_CORPUS_FOLDERS if not (SHARED_CORPORA / name).is_dir()]
+    if missing:
+        reason = (f"real-world corpora not found at {SHARED_CORPORA} (missing {', '.join(missing)}"
+                  "; they ship beside the repository, not in a clone)")
+        if running_in_ci():
+            pytest.fail(f"{reason}; CI=true, where they must be present", pytrace=False)
+        pytest.skip(reason)
+    return SHARED_CORPORA
 
 
 # --------------------------------------------------------------------------- Dovecot
@@ -104,6 +140,26 @@ def dovecot_factory() -> Iterator[Callable[..., DovecotServer]]:
     finally:
         for server in servers:
             server.close()
+
+
+# --------------------------------------------------------------------------- Postfix
+
+
+@pytest.fixture
+def postfix(dovecot: DovecotServer) -> Iterator[PostfixServer]:
+    """A running private Postfix whose ``send()`` delivers ``alice@example.test`` into
+    ``dovecot`` (the same test's server) over LMTP, as a real MTA would."""
+    if dovecot.lmtp_port is None:
+        pytest.fail("the dovecot fixture has no LMTP listener", pytrace=False)
+    try:
+        server = PostfixServer(lmtp_port=dovecot.lmtp_port)
+    except PostfixError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
 
 
 # --------------------------------------------------------------------------- SMTP
