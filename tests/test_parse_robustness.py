@@ -1,7 +1,7 @@
 """Real-world and mutated mail through `maild parse --json`: one line each, no crash, no hang.
 
-The shared corpora live beside the repository (`../shared/corpora`); the tests skip with the
-path they looked for when it is absent.
+The shared corpora live beside the repository (`../shared/corpora`); the `shared_corpora`
+fixture skips with the path it looked for when they are absent (and fails under CI).
 """
 
 from __future__ import annotations
@@ -24,10 +24,8 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 TIME_LIMIT_S = 1.0
 
 
-def _files(folder: str) -> list[Path]:
-    directory = SHARED / folder
-    if not directory.is_dir():
-        pytest.skip(f"shared corpus not found at {directory}")
+def _files(corpora: Path, folder: str) -> list[Path]:
+    directory = corpora / folder
     return sorted(p for p in directory.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
@@ -38,11 +36,11 @@ def _parse_cli(paths: list[Path]) -> list[dict[str, object]]:
 
 
 @pytest.mark.parametrize("folder", ["malformed", "phishing", "ham"])
-def test_every_shared_message_gives_exactly_one_line(folder: str) -> None:
+def test_every_shared_message_gives_exactly_one_line(folder: str, shared_corpora: Path) -> None:
     """GIVEN every file of one shared corpus folder
     WHEN they go through `maild parse --json` in one run
     THEN there is exactly one JSON line per file, in input order, with the contract's keys."""
-    files = _files(folder)
+    files = _files(shared_corpora, folder)
     records = _parse_cli(files)
     assert [r["source"] for r in records] == [str(p) for p in files]
     for record in records:
@@ -72,11 +70,11 @@ def test_every_shared_message_gives_exactly_one_line(folder: str) -> None:
         assert record["summary_en"] and record["summary_zh"]
 
 
-def test_phishing_is_never_verified() -> None:
+def test_phishing_is_never_verified(shared_corpora: Path) -> None:
     """GIVEN the shared phishing corpus (mail posing as Amazon, eBay, PayPal, Walmart ...)
     WHEN parsed
     THEN not one message comes out `sender_verified: true`."""
-    records = _parse_cli(_files("phishing"))
+    records = _parse_cli(_files(shared_corpora, "phishing"))
     verified = [r["source"] for r in records if r["sender_verified"] is True]
     assert verified == []
 

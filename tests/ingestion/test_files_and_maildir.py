@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,11 +18,9 @@ from maild.db import make_engine, session_factory
 from maild.ingest import Ingestor
 from maild.models import Message
 from maild.sources.maildir import MaildirWorker, seen_name
-from tests.support import REPO_ROOT, run_maild
+from tests.support import run_maild
 
 from .conftest import notice, wait_until
-
-CORPORA = REPO_ROOT.parent / "shared" / "corpora"
 
 
 def hashes_in(url: str) -> list[str]:
@@ -101,15 +98,14 @@ def test_bad_input_is_archived_byte_for_byte(tmp_path: Path,
         assert store.get(hashlib.sha256(raw).hexdigest()) == raw
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"real-world corpora not found at {CORPORA} "
-                    "(they ship beside the repository in CI, not in a clone)")
 def test_every_malformed_real_world_message_is_archived_exactly(
-        tmp_path: Path, write_config: Callable[..., Path]) -> None:
+        tmp_path: Path, write_config: Callable[..., Path],
+        shared_corpora: Path) -> None:
     """GIVEN every message of corpora/malformed WHEN ingested THEN each distinct file is in the
     archive byte for byte, and verify finds nothing wrong."""
-    files = sorted((CORPORA / "malformed").iterdir())
+    files = sorted((shared_corpora / "malformed").iterdir())
     config = write_config("")
-    result = run_maild(["--config", config, "ingest", CORPORA / "malformed"], timeout=300)
+    result = run_maild(["--config", config, "ingest", shared_corpora / "malformed"], timeout=300)
     assert result.returncode == 0, result.stderr
     store = RawStore(tmp_path / "archive")
     expected = {hashlib.sha256(f.read_bytes()).hexdigest(): f for f in files}
@@ -157,17 +153,16 @@ def test_seen_name_adds_the_seen_flag_once() -> None:
     assert seen_name("123.abc.host:2,S") == "123.abc.host:2,S"
 
 
-@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"real-world corpora not found at {CORPORA} "
-                    "(they ship beside the repository in CI, not in a clone)")
 def test_every_real_world_message_is_archived_and_parsed_on_postgres(
-        tmp_path: Path, postgres_url: str) -> None:
+        tmp_path: Path, postgres_url: str,
+        shared_corpora: Path) -> None:
     """GIVEN all of corpora/ (ham, phishing, malformed) WHEN `run --once` ingests and parses
     them on PostgreSQL THEN every message reaches a final stage and none is lost."""
     config = tmp_path / "pg.toml"
     config.write_text(f'[maild]\ndatabase = "{postgres_url}"\narchive_dir = "{tmp_path}/a"\n\n'
                       f'[[maildir]]\nname = "corpora"\npath = "{tmp_path}/md"\n')
     files = sorted(p for sub in ("ham", "phishing", "malformed")
-                   for p in (CORPORA / sub).iterdir())
+                   for p in (shared_corpora / sub).iterdir())
     (tmp_path / "md" / "new").mkdir(parents=True)
     for i, path in enumerate(files):
         (tmp_path / "md" / "new" / f"{i}.corpus").write_bytes(path.read_bytes())
