@@ -5,19 +5,22 @@ Shift_JIS, ISO-8859-x, Windows-125x, UTF-8) and often lies about it. Decoding go
 widest compatible codec (GB2312 is read as GB18030, Shift_JIS as CP932, ...) and falls back to
 UTF-8, GB18030 and finally Latin-1 so that no message is lost. The stdlib `email` package with the
 compat32 policy is used for structure: it accepts broken input without raising and lets us parse
-each message once.
+each message once. HTML-only bodies are read by libxml2's HTML parser (lxml), which is linear
+in the input and repairs broken markup as browsers do.
 """
 
 from __future__ import annotations
 
 import codecs
 import email
-import html
 import re
 from email.errors import MessageError
 from email.header import Header, decode_header
 from email.message import Message
 from email.policy import compat32
+from typing import Any
+
+from lxml import etree
 
 # Declared charset -> the codec that reads it best (a superset where the label is too narrow).
 CHARSET_ALIASES: dict[str, str] = {
@@ -62,6 +65,10 @@ _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?([A-Za-z0-9_.
 
 MAX_BODY_BYTES = 2_000_000
 MAX_TEXT_CHARS = 200_000
+# A header value is read up to this many characters (a 20 MB Subject is an attack, not mail):
+# the stdlib's RFC 2047 decoder goes quadratic on long runs of unclosed encoded words, and every
+# header the parser reads (Subject, From, Authentication-Results...) fits in far less.
+MAX_HEADER_CHARS = 8_000
 
 
 def codec_for(charset: str | None) -> str | None:
@@ -107,12 +114,13 @@ def parse_bytes(raw: bytes) -> Message:
 
 
 def decode_header_value(value: object) -> str:
-    """An unfolded, decoded header value (RFC 2047 encoded words, raw 8-bit bytes)."""
+    """An unfolded, decoded header value (RFC 2047 encoded words, raw 8-bit bytes), at most
+    `MAX_HEADER_CHARS` of it."""
     if value is None:
         return ""
     if isinstance(value, Header):  # compat32 wraps raw 8-bit header bytes as unknown-8bit
-        return " ".join(_join_chunks(decode_header(value)).split())
-    text = str(value)
+        return " ".join(_join_chunks(decode_header(value))[:MAX_HEADER_CHARS].split())
+    text = str(value)[:MAX_HEADER_CHARS]
     if _SURROGATE.search(text):
         text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
     text = text.replace("\r", "").replace("\n", "")
@@ -183,26 +191,58 @@ def part_text(part: Message) -> str:
     return decode_bytes(payload, charset)
 
 
-_DROP_BLOCKS = re.compile(r"<(script|style|head|title)\b[^>]*>.*?</\1\s*>", re.I | re.S)
-_COMMENTS = re.compile(r"<!--.*?-->", re.S)
-_BREAKS = re.compile(
-    r"<\s*(?:br|/p|/div|/tr|/li|/h[1-6]|/table|p|div|tr|li|h[1-6]|hr)\b[^>]*>", re.I
-)
-_CELLS = re.compile(r"<\s*/?t[dh]\b[^>]*>", re.I)
-_TAGS = re.compile(r"<[^>]{0,2000}>")
+# How HTML elements shape the text (the browser's reading, as the regex version had it): block
+# elements start and end lines, table cells are kept apart by a space, and what is never shown
+# (scripts, styles, the head) is dropped. Other elements leave only their text.
+_BLOCKS = ("p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6")
+_AT_START: dict[str, str] = {**dict.fromkeys((*_BLOCKS, "br", "hr"), "\n"), "td": " ", "th": " "}
+_AT_END: dict[str, str] = {**dict.fromkeys((*_BLOCKS, "table"), "\n"), "td": " ", "th": " "}
+_HIDDEN = frozenset({"script", "style", "head", "title"})
 _SPACES = re.compile(r"[ \t\u00a0\u3000\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
 
+def html_roots(markup: str) -> list[Any]:
+    """The top-level elements of an HTML body, as libxml2's HTML parser (through lxml) reads it.
+
+    A real parser, linear in the input, where the earlier regexes went quadratic on unclosed
+    `<script>` or comments. It decodes entities and repairs broken markup as browsers do.
+    libxml2 puts what follows `</html>` into a second top-level element, hence a list.
+    NUL characters (UTF-16 mislabelled as 8-bit) are dropped so that tags stay tags.
+    """
+    data = markup.replace("\x00", "").encode("utf-8", "replace")
+    # A parser per call (they are cheap) because lxml parsers must not be shared across threads;
+    # huge_tree lifts libxml2's nesting limit from 256 to 2048 (unclosed <font> runs get deep).
+    parser = etree.HTMLParser(encoding="utf-8", no_network=True, huge_tree=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except (etree.XMLSyntaxError, etree.ParserError, ValueError):
+        return []
+    if root is None:
+        return []
+    return [root, *root.itersiblings(tag=etree.Element)]
+
+
 def html_to_text(markup: str) -> str:
     """Readable text of an HTML body: blocks become lines, cells spaces, entities decoded."""
-    markup = markup[: MAX_TEXT_CHARS * 2]
-    markup = _COMMENTS.sub(" ", markup)
-    markup = _DROP_BLOCKS.sub(" ", markup)
-    markup = _BREAKS.sub("\n", markup)
-    markup = _CELLS.sub(" ", markup)
-    markup = _TAGS.sub("", markup)
-    return tidy(html.unescape(markup))
+    pieces: list[str] = []
+    for top in html_roots(markup[: MAX_TEXT_CHARS * 2]):
+        walker = etree.iterwalk(top, events=("start", "end", "comment", "pi"))
+        for event, node in walker:
+            if event == "start":
+                if node.tag in _HIDDEN:
+                    pieces.append(" ")
+                    walker.skip_subtree()
+                    continue
+                pieces.append(_AT_START.get(node.tag, ""))
+                pieces.append(node.text or "")
+            elif event == "end":
+                pieces.append(_AT_END.get(node.tag, ""))
+                pieces.append(node.tail or "")
+            else:  # a comment (or what HTML reads as one): a space, then the text after it
+                pieces.append(" ")
+                pieces.append(node.tail or "")
+    return tidy("".join(pieces))
 
 
 def tidy(text: str) -> str:

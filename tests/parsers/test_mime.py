@@ -83,3 +83,42 @@ def test_raw_8bit_header_is_decoded() -> None:
     THEN it decodes as UTF-8."""
     message = mime.parse_bytes("Subject: Angebot gelöscht\r\n\r\nx".encode())
     assert mime.header(message, "Subject") == "Angebot gelöscht"
+
+
+def test_html_tables_keep_cells_apart() -> None:
+    """GIVEN an HTML table with a header row and a value row
+    WHEN its text is extracted
+    THEN each row is a line and the cells of a row are apart, so identifiers never fuse."""
+    markup = (
+        "<table><tr><th>ASIN</th><th>SKU</th></tr>"
+        "<tr><td>B0ABCDEF12</td><td>AB-12</td></tr></table>"
+    )
+    lines = [line for line in mime.html_to_text(markup).splitlines() if line]
+    assert lines == ["ASIN SKU", "B0ABCDEF12 AB-12"]
+
+
+def test_html_comments_hidden_blocks_and_text_after_the_end() -> None:
+    """GIVEN HTML with a comment between two words, a title, a style block, and a footer
+    written after `</html>` (as mailing tools append it)
+    WHEN its text is extracted
+    THEN the comment separates the words, hidden blocks vanish, and the footer is kept."""
+    markup = (
+        "<html><head><title>T</title><style>p{}</style></head><body>"
+        "<p>Seller<!-- tracking -->Central</p></body></html><br><span>Unsubscribe here</span>"
+    )
+    assert mime.html_to_text(markup).splitlines() == ["Seller Central", "", "Unsubscribe here"]
+
+
+def test_html_long_attribute_leaves_no_markup() -> None:
+    """GIVEN a link whose href is 3,000 characters long (tracking links are)
+    WHEN its text is extracted
+    THEN only the link's text remains (the regex version left the whole tag as text)."""
+    markup = '<p>Open <a href="https://example.com/?t=' + "x" * 3000 + '">Seller Central</a></p>'
+    assert mime.html_to_text(markup) == "Open Seller Central"
+
+
+def test_html_unclosed_script_hides_the_rest() -> None:
+    """GIVEN many unclosed `<script>` tags followed by text (what once took 17 s)
+    WHEN its text is extracted
+    THEN, as in a browser, everything after the first `<script>` is script, not text."""
+    assert mime.html_to_text("<p>Visible</p>" + "<script>" * 20000 + "hidden") == "Visible"
