@@ -19,6 +19,12 @@ from sqlalchemy.orm import Session
 from maild.models import AuditEvent
 
 GENESIS = "0" * 64
+#: Set in ``Session.info`` when events were appended in the session's current transaction, so
+#: ``maild.audit_head`` knows to anchor the chain's new head once that transaction commits.
+APPENDED = "maild.audit.appended"
+#: The message-row fields an ``archived`` event carries in its detail, so that ``maild archive
+#: verify`` can tell a deleted or edited message row from an intact one.
+ARCHIVED_FIELDS = ("origin", "mailbox_id", "uidvalidity", "uid", "size", "message_id")
 
 
 def event_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: str,
@@ -67,6 +73,7 @@ class AuditLog:
                          "detail": detail_json, "prev_hash": self._prev, "hash": digest})
             self._prev = digest
         self.session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+        self.session.info[APPENDED] = True
 
 
 def verify_chain(session: Session, batch: int = 5000) -> Iterator[str]:

@@ -75,7 +75,7 @@ def _sessions(config: Config) -> sessionmaker[Session]:
     from maild.db import make_engine, session_factory, upgrade
 
     upgrade(config.database)
-    return session_factory(make_engine(config.database))
+    return session_factory(make_engine(config.database), archive_dir=config.archive_dir)
 
 
 @main.group()
@@ -104,26 +104,61 @@ def archive() -> None:
     """Archive commands."""
 
 
+def _audit_hash(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (len(value) != 64 or value.strip("0123456789abcdef")):
+        raise click.BadParameter("expected the 64 hex digits `maild archive head` printed")
+    return value
+
+
 @archive.command("verify")
+@click.option("--head", "expected_head", metavar="HASH", callback=_audit_hash,
+              help="An audit head recorded earlier (`maild archive head`): it must still be in "
+                   "the chain.")
 @click.pass_obj
-def archive_verify(obj: Context) -> None:
-    """Check every archive file against its SHA-256 and the audit hash chain."""
+def archive_verify(obj: Context, expected_head: str | None) -> None:
+    """Check every archive file against its SHA-256, the audit hash chain against its anchored
+    heads, and every message row against its audit event."""
+    from maild.audit_head import chain_head, head_file
     from maild.integrity import files_without_rows, verify_archive
 
-    problems = 0
+    problems = orphans = 0
+    example = None
     store = obj.config.raw_store()
     with _sessions(obj.config)() as session:
-        for line in verify_archive(session, store):
+        for line in verify_archive(session, store, expected_head=expected_head):
             problems += 1
             click.echo(line)
-        orphans = [store.path_for(sha) for sha in files_without_rows(session, store)]
+        for sha in files_without_rows(session, store):
+            orphans += 1
+            example = example or store.path_for(sha)
+        unanchored = chain_head(session) is not None and not head_file(store.root).exists()
     if orphans:
-        click.echo(f"note: {len(orphans)} archive file(s) have no database row (a crash before "
+        click.echo(f"note: {orphans} archive file(s) have no database row (a crash before "
                    f"commit, or a database restored from an older backup); `maild ingest` on "
-                   f"them re-adds them, e.g. {orphans[0]}")
+                   f"them re-adds them, e.g. {example}")
+    if unanchored:
+        click.echo(f"note: no {head_file(store.root)} yet, so the end of the audit chain is not "
+                   f"anchored outside the database; the next commit that records an event "
+                   f"writes it")
     if problems:
         fail(f"archive verify found {problems} problem(s)")
     click.echo("archive verify: ok")
+
+
+@archive.command("head")
+@click.pass_obj
+def archive_head(obj: Context) -> None:
+    """Print the audit chain's newest event (seq, hash, time), to record outside this machine
+    and check later with `maild archive verify --head HASH`."""
+    from maild.audit_head import chain_head
+
+    with _sessions(obj.config)() as session:
+        head = chain_head(session)
+    if head is None:
+        click.echo("the audit log is empty")
+        return
+    seq, digest, at = head.line().split(" ")
+    click.echo(f"seq {seq} hash {digest} at {at}")
 
 
 @main.command()

@@ -44,7 +44,8 @@ def build_workers(config: Config, stop: threading.Event, owner: str,
                   engine: Engine) -> list[Worker]:
     """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
     and archive. ``run_once`` relies on the order: sources first, then their parsing."""
-    ingestor = Ingestor(config.raw_store(), session_factory(engine), actor="maild")
+    ingestor = Ingestor(config.raw_store(), session_factory(engine, archive_dir=config.archive_dir),
+                        actor="maild")
     workers: list[Worker] = []
     for account in config.imap:
         workers += [FolderWorker(account, folder, ingestor, stop, owner=owner,

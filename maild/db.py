@@ -18,6 +18,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from maild.audit_head import anchor_heads
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 #: PostgreSQL advisory lock key serialising schema upgrades (the audit chain's is 7301001).
 UPGRADE_LOCK_KEY = 7301002
@@ -50,8 +52,13 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, *, archive_dir: Path | None = None) -> sessionmaker[Session]:
+    """Sessions on ``engine``; with ``archive_dir``, every commit that appended audit events also
+    appends the chain's new head to the archive's head file (``maild.audit_head``)."""
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    if archive_dir is not None:
+        anchor_heads(sessions, archive_dir)
+    return sessions
 
 
 def alembic_config(url: str) -> AlembicConfig:

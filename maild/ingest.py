@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import RawStore, Stored
-from maild.audit import AuditLog
+from maild.audit import ARCHIVED_FIELDS, AuditLog
 from maild.db import storable
 from maild.models import Mailbox, Message
 
@@ -128,7 +128,7 @@ class Ingestor:
                     "stage": "archived", "direction": "in", "error": None,
                 })
                 events.append((self.actor, "archived", sha,
-                               {"origin": item.origin, "size": len(item.raw)}))
+                               {key: rows[-1][key] for key in ARCHIVED_FIELDS}))
             if rows:
                 session.execute(insert(cast(Table, Message.__table__)), rows)
                 AuditLog(session).record_many(events)

@@ -1,22 +1,30 @@
-"""Raw archive and audit chain: durable, content-addressed, and tamper-evident."""
+"""Raw archive and audit chain: durable, content-addressed, and tamper-evident: edits and
+deletions of message rows and of the chain's end are found too (issue 7.3)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import SYNC_MODES, RawStore
 from maild.audit import AuditLog, verify_chain
+from maild.audit_head import chain_head, head_file, read_heads
+from maild.db import make_engine, session_factory, upgrade
 from maild.errors import ArchiveError
 from maild.ingest import Incoming, Ingestor
-from maild.integrity import verify_archive
-from maild.models import AuditEvent
+from maild.integrity import verify_archive, verify_archived_events
+from maild.models import AuditEvent, Message
+from tests.ingestion.conftest import notice
+from tests.support import run_maild
 
 
 def test_put_stores_bytes_under_their_hash_once(tmp_path: Path) -> None:
@@ -109,3 +117,196 @@ def test_a_temp_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
     assert store.put(raw).new
     assert store.get(sha) == raw
     assert not stale.exists()
+
+
+# --------------------------------------------------------------------------- tampering (issue 7.3)
+
+BATCHES = 3
+PER_BATCH = 4
+
+
+@pytest.fixture
+def anchored(db_url: str, tmp_path: Path) -> Iterator[tuple[str, sessionmaker[Session], RawStore]]:
+    """A migrated database and an archive whose sessions anchor the audit head, as the daemon
+    and the CLI build them; three committed batches of IMAP-like messages (uids 1..12)."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    store = RawStore(tmp_path / "archive")
+    sessions = session_factory(engine, archive_dir=store.root)
+    ingestor = Ingestor(store, sessions, actor="test")
+    for b in range(BATCHES):
+        ingestor.ingest([Incoming(raw=notice(uid), origin=f"imap:platform/INBOX/{uid}", uid=uid)
+                         for uid in range(b * PER_BATCH + 1, (b + 1) * PER_BATCH + 1)])
+    try:
+        yield db_url, sessions, store
+    finally:
+        engine.dispose()
+
+
+def _delete_last_audit_rows(sessions: sessionmaker[Session], store: RawStore) -> None:
+    with sessions.begin() as session:
+        last = session.scalar(select(func.max(AuditEvent.seq)))
+        session.execute(delete(AuditEvent).where(AuditEvent.seq > last - PER_BATCH))
+
+
+def _delete_message_with_its_file(sessions: sessionmaker[Session], store: RawStore) -> None:
+    with sessions.begin() as session:
+        victim = session.scalars(select(Message).order_by(Message.id.desc())).first()
+        assert victim is not None
+        session.delete(victim)
+    store.path_for(victim.sha256).unlink()
+
+
+def _edit_uid(sessions: sessionmaker[Session], store: RawStore) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Message).where(Message.uid == 5).values(uid=2000))
+
+
+def _edit_origin(sessions: sessionmaker[Session], store: RawStore) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Message).where(Message.uid == 6)
+                        .values(origin="imap:platform/INBOX/600"))
+
+
+TAMPERING = {
+    "last audit rows deleted": (_delete_last_audit_rows,
+                                r"audit event \d+ anchored in .*audit-head.log line 3 is missing"),
+    "message row and file deleted": (_delete_message_with_its_file,
+                                     r"audit event \d+: archived message \w+\.\.\. has no "
+                                     r"message row"),
+    "uid edited": (_edit_uid, r"message 5 \(\w+\.\.\.\): uid is 2000 in the database but 5 in "
+                              r"its archived audit event \d+"),
+    "origin edited": (_edit_origin, r"origin is 'imap:platform/INBOX/600' in the database but "
+                                    r"'imap:platform/INBOX/6' in its archived audit event"),
+}
+
+
+@pytest.mark.parametrize("case", TAMPERING)
+def test_verify_detects_deleted_and_edited_rows(
+        case: str, anchored: tuple[str, sessionmaker[Session], RawStore],
+        write_config: Callable[..., Path]) -> None:
+    """GIVEN an archive that verifies clean (SQLite, then PostgreSQL)
+    WHEN the last audit rows are deleted, or a message row with its file, or a row's uid or
+    origin is edited
+    THEN `maild archive verify` exits 1 with a line naming that problem."""
+    url, sessions, store = anchored
+    with sessions() as session:
+        assert list(verify_archive(session, store)) == []
+    tamper, expected = TAMPERING[case]
+    tamper(sessions, store)
+
+    result = run_maild(["--config", write_config("", database=url), "archive", "verify"])
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(expected, result.stdout), result.stdout
+    assert "archive verify found" in result.stderr
+
+
+def test_a_head_file_one_commit_behind_is_no_alarm(
+        anchored: tuple[str, sessionmaker[Session], RawStore]) -> None:
+    """GIVEN a crash between a commit and its head line (the file one head behind)
+    WHEN verify runs THEN it finds nothing: the chain may run past the file's last head."""
+    _, sessions, store = anchored
+    path = head_file(store.root)
+    lines = path.read_text().splitlines(keepends=True)
+    assert len(lines) == BATCHES
+    path.write_text("".join(lines[:-1]))
+    with sessions() as session:
+        assert list(verify_archive(session, store)) == []
+
+
+def test_the_head_is_anchored_only_for_what_commits(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """GIVEN sessions that anchor the head WHEN a transaction with an event rolls back, and a
+    committed one rolled back a savepoint holding another event
+    THEN the file holds one line, naming the event that committed."""
+    upgrade(sqlite_url)
+    engine = make_engine(sqlite_url)
+    sessions = session_factory(engine, archive_dir=tmp_path)
+    try:
+        with pytest.raises(RuntimeError), sessions.begin() as session:
+            AuditLog(session).record("test", "rolled-back", "x")
+            raise RuntimeError("abort")
+        assert not head_file(tmp_path).exists()
+        with sessions.begin() as session:
+            AuditLog(session).record("test", "kept", "y")
+            savepoint = session.begin_nested()
+            AuditLog(session).record("test", "undone", "z")
+            savepoint.rollback()
+        with sessions() as session:
+            head = chain_head(session)
+            assert head is not None
+            assert session.scalar(select(AuditEvent.action)
+                                  .where(AuditEvent.seq == head.seq)) == "kept"
+        assert [h for _, h in read_heads(head_file(tmp_path))] == [head]
+    finally:
+        engine.dispose()
+
+
+def test_an_operator_recorded_head_catches_a_rewritten_file(
+        anchored: tuple[str, sessionmaker[Session], RawStore],
+        write_config: Callable[..., Path]) -> None:
+    """GIVEN `maild archive head` recorded elsewhere WHEN the last audit rows and the head file
+    are both removed THEN `maild archive verify --head HASH` exits 1 naming the head."""
+    url, sessions, store = anchored
+    config = write_config("", database=url)
+    printed = run_maild(["--config", config, "archive", "head"])
+    assert printed.returncode == 0, printed.stderr
+    recorded = re.fullmatch(r"seq (\d+) hash ([0-9a-f]{64}) at \S+\n", printed.stdout)
+    assert recorded, printed.stdout
+    _delete_last_audit_rows(sessions, store)
+    head_file(store.root).unlink()
+
+    result = run_maild(["--config", config, "archive", "verify", "--head", recorded[2]])
+
+    assert result.returncode == 1
+    assert f"audit head {recorded[2][:12]}... is not in the chain" in result.stdout
+
+
+def test_events_recorded_before_the_detail_held_every_field_still_verify(
+        migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN a message archived by an older maild, whose event recorded only origin and size
+    WHEN verify cross-checks it THEN it finds no problem, and still sees an edited origin."""
+    sha = "ab" * 32
+    with migrated_sessions.begin() as session:
+        session.add(Message(sha256=sha, size=10, origin="file:x\ufffd.eml", stage="archived",
+                            received_at=datetime.now(UTC)))
+        session.flush()
+        AuditLog(session).record("cli", "archived", sha, origin="file:x\x00.eml", size=10)
+    with migrated_sessions() as session:
+        assert list(verify_archived_events(session)) == []
+    with migrated_sessions.begin() as session:
+        session.execute(update(Message).values(origin="file:y.eml"))
+    with migrated_sessions() as session:
+        assert [p for p in verify_archived_events(session) if "origin is 'file:y.eml'" in p]
+
+
+@pytest.mark.postgres
+def test_daemons_sharing_postgresql_anchor_heads_the_chain_has(
+        postgres_url: str, tmp_path: Path) -> None:
+    """GIVEN two daemons' session factories on one PostgreSQL database and one archive
+    WHEN both ingest batches at the same time THEN every anchored head is in the chain and
+    verify finds nothing."""
+    upgrade(postgres_url)
+    engines = [make_engine(postgres_url) for _ in range(2)]
+    store = RawStore(tmp_path / "archive")
+    try:
+        ingestors = [Ingestor(store, session_factory(e, archive_dir=store.root), actor=f"d{n}")
+                     for n, e in enumerate(engines)]
+
+        def feed(n: int) -> None:
+            for b in range(10):
+                ingestors[n].ingest([Incoming(raw=notice(1000 * n + 10 * b + i),
+                                              origin=f"test:{n}") for i in range(3)])
+
+        threads = [threading.Thread(target=feed, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(list(read_heads(head_file(store.root)))) == 20
+        with session_factory(engines[0])() as session:
+            assert list(verify_archive(session, store)) == []
+    finally:
+        for engine in engines:
+            engine.dispose()
