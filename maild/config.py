@@ -1,65 +1,44 @@
 """TOML configuration -> frozen, validated dataclasses; secrets are referenced, never stored.
 
-A config names where secrets live (an environment variable, a file, a token command) and the
-password is read only when a connection is opened, so it never lands in the database, in a
-log line or in a repr. Every validation error names the file and the key, and the CLI turns it
-into exit code 2.
+A config names where secrets live (an environment variable, a file, a token command) and each
+is read only when it is used, so it never lands in the database, in a log line or in a repr.
+Every validation error names the file and the key, and the CLI turns it into exit code 2.
+
+This module holds the loader, `[maild]` and the mail sources (`[[imap]]`, `[[maildir]]`,
+`[[dropfolder]]`); `config_smtp` validates `[smtp]` and `[fallback]`, `config_clients` the
+clients (`[[client]]` and the `clients.d/` folder beside the file), `config_table` the typed
+reader they share.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import os
-import shlex
-import subprocess
-import tomllib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from maild.archive import SYNC_MODES, RawStore
+from maild.config_clients import CLIENTS_DIR, Client, load_clients_dir, parse_client
+from maild.config_smtp import SmtpSettings, parse_fallback, parse_smtp
+from maild.config_table import Secret, Table, is_loopback, read_toml, resolve
 from maild.errors import ConfigError
+
+__all__ = ["Client", "Config", "ConfigError", "ImapAccount", "MaildirSource", "Secret",
+           "SmtpSettings", "is_loopback", "load_config", "parse_config"]
 
 TLS_MODES = ("implicit", "starttls", "plain")
 AFTER_ARCHIVE = ("keep", "flag", "move")
 LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# What a source's mail is (DESIGN §4.6): only platform mail is parsed as a platform notice.
+ROLES = ("platform", "replies", "service")
+DATABASE_BACKENDS = ("sqlite", "postgresql")
 DEFAULT_DATABASE = "sqlite:///var/maild.db"
-
-
-@dataclass(frozen=True)
-class Secret:
-    """Where a secret lives; ``reveal()`` reads it at the moment of use."""
-
-    env: str | None = None
-    file: Path | None = None
-    command: str | None = None
-
-    def reveal(self) -> str:
-        """Read the secret now. Raises ConfigError naming the source (never the value)."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if not value:
-                raise ConfigError(f"environment variable {self.env} is not set or empty")
-            return value
-        if self.file is not None:
-            try:
-                return self.file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(f"cannot read secret file {self.file}: {exc.strerror}") from exc
-        if self.command is not None:
-            try:
-                done = subprocess.run(
-                    shlex.split(self.command), capture_output=True, text=True, timeout=60,
-                    check=True,
-                )
-            except (OSError, subprocess.SubprocessError) as exc:
-                raise ConfigError(f"token command failed: {self.command.split()[0]}") from exc
-            return done.stdout.strip()
-        raise ConfigError("no secret source configured")
-
-    def __repr__(self) -> str:
-        where = self.env or self.file or (self.command and "command")
-        return f"Secret({where!s})"
+# An IMAP keyword is an atom (RFC 9051 flag-keyword); a leading backslash makes a system flag.
+_FLAG = re.compile(r"\\?[^\x00-\x20\x7f(){%*\"\\\]]+")
 
 
 @dataclass(frozen=True)
@@ -81,10 +60,12 @@ class ImapAccount:
     batch_bytes: int = 32 * 1024 * 1024
     idle_renew_seconds: int = 25 * 60
     poll_seconds: int = 60
+    keepalive_seconds: int = 120
     connect_timeout: float = 30.0
     reconnect_min_seconds: float = 1.0
     reconnect_max_seconds: float = 300.0
     ca_file: Path | None = None
+    role: str = "platform"
 
 
 @dataclass(frozen=True)
@@ -95,6 +76,7 @@ class MaildirSource:
     name: str
     path: Path
     kind: str = "maildir"
+    role: str = "platform"
 
 
 @dataclass(frozen=True)
@@ -107,9 +89,15 @@ class Config:
     log_format: str = "text"
     log_level: str = "INFO"
     lease_seconds: int = 60
+    stage_poll_seconds: float = 30.0
     archive_sync: str | None = None
+    secret: Secret | None = None
     imap: tuple[ImapAccount, ...] = field(default_factory=tuple)
     maildirs: tuple[MaildirSource, ...] = field(default_factory=tuple)
+    smtp: SmtpSettings | None = None
+    fallback: tuple[str, ...] = ()
+    clients: tuple[Client, ...] = ()
+    client_files: tuple[Path, ...] = ()
 
     def raw_store(self) -> RawStore:
         return RawStore(self.archive_dir, self.archive_sync)
@@ -117,171 +105,186 @@ class Config:
     def source_names(self) -> list[str]:
         return [a.name for a in self.imap] + [m.name for m in self.maildirs]
 
+    def client(self, client_id: str) -> Client | None:
+        """The client with this id, or None."""
+        return next((c for c in self.clients if c.id == client_id), None)
 
-def is_loopback(host: str) -> bool:
-    """True for localhost and the loopback ranges 127.0.0.0/8 and ::1."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    @property
+    def clients_dir(self) -> Path | None:
+        """The ``clients.d`` folder beside the config file (it may not exist yet)."""
+        return self.path.parent / CLIENTS_DIR if self.path else None
 
-
-class _Table:
-    """Typed reads from one TOML table, with errors that name the file and the key path."""
-
-    def __init__(self, data: dict[str, Any], where: str, file: str) -> None:
-        self.data = data
-        self.where = where
-        self.file = file
-        self.used: set[str] = set()
-
-    def fail(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.file}: {self.where}{key}: {message}")
-
-    def get(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        self.used.add(key)
-        if key not in self.data:
-            if default is ...:
-                raise self.fail(key, "is required")
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) and kind is int or not isinstance(value, kind):
-            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-            raise self.fail(key, f"must be a {names}, not {type(value).__name__}")
-        return value
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
-        value: str = self.get(key, str, default)
-        if value not in choices:
-            raise self.fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
-        return value
-
-    def positive(self, key: str, default: int) -> int:
-        value: int = self.get(key, int, default)
-        if value <= 0:
-            raise self.fail(key, f"must be positive, not {value}")
-        return value
-
-    def check_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise self.fail(unknown[0], "unknown key (typo?)")
+    def config_files(self) -> tuple[Path, ...]:
+        """Every file this config was loaded from: the main file, then the ``clients.d``
+        files; a reload watches these (and ``clients_dir`` for files that appear)."""
+        return ((self.path,) if self.path else ()) + self.client_files
 
 
-def _secret(table: _Table, prefix: str) -> Secret | None:
-    """Read ``<prefix>_env`` / ``<prefix>_file`` / ``<prefix>_command``; at most one may be set."""
-    env = table.get(f"{prefix}_env", str, None)
-    file = table.get(f"{prefix}_file", str, None)
-    command = table.get(f"{prefix}_command", str, None)
-    given = [v for v in (env, file, command) if v is not None]
-    if len(given) > 1:
-        raise table.fail(f"{prefix}_*", "give only one of _env, _file, _command")
-    if not given:
-        return None
-    return Secret(env=env, file=Path(file) if file else None, command=command)
-
-
-def _imap_account(raw: dict[str, Any], index: int, file: str, base: Path) -> ImapAccount:
-    table = _Table(raw, f"imap[{index}].", file)
-    if "password" in raw:
+def _imap_account(table: Table) -> ImapAccount:
+    if "password" in table.data:
         raise table.fail("password", "inline passwords are not accepted; use password_env "
                                      "or password_file")
-    name = table.get("name", str)
-    host = table.get("host", str)
-    tls = table.choice("tls", TLS_MODES, "implicit")
+    host: str = table.string("host")
+    tls: str = table.choice("tls", TLS_MODES, "implicit")
     if tls == "plain" and not is_loopback(host):
         raise table.fail("tls", f"'plain' is allowed only for loopback hosts, not {host!r}")
-    port = table.get("port", int, {"implicit": 993}.get(tls, 143))
-    if not 0 < port < 65536:
-        raise table.fail("port", f"must be 1-65535, not {port}")
-    password = _secret(table, "password")
-    oauth2 = None
-    oauth_command = table.get("oauth2_token_command", str, None)
-    if oauth_command is not None:
-        oauth2 = Secret(command=oauth_command)
+    password = table.secret("password", command=True)
+    oauth_command = table.string("oauth2_token_command", None)
+    oauth2 = Secret(command=oauth_command) if oauth_command is not None else None
     if (password is None) == (oauth2 is None):
         raise table.fail("password_env", "set exactly one of password_env, password_file, "
                                          "oauth2_token_command")
-    folders = table.get("folders", list, ["INBOX"])
-    if not folders or not all(isinstance(f, str) and f for f in folders):
-        raise table.fail("folders", "must be a non-empty list of folder names")
-    after = table.choice("after_archive", AFTER_ARCHIVE, "keep")
-    move_to = table.get("move_to", str, None)
+    folders = _folders(table)
+    after: str = table.choice("after_archive", AFTER_ARCHIVE, "keep")
+    move_to: str | None = table.string("move_to", None)
     if after == "move" and not move_to:
         raise table.fail("move_to", "is required when after_archive = 'move'")
+    if after == "move" and _folder_key(move_to or "") in map(_folder_key, folders):
+        raise table.fail("move_to", f"{move_to!r} is a watched folder: archived mail would "
+                                    f"come back; move it elsewhere")
+    flag: str = table.string("flag_keyword", "$MaildArchived")
+    if not _FLAG.fullmatch(flag):
+        raise table.fail("flag_keyword", f"must be one IMAP keyword (no spaces or "
+                                         f"(){{%*\"\\]), not {flag!r}")
     renew = table.positive("idle_renew_seconds", 25 * 60)
     if renew >= 29 * 60:
         raise table.fail("idle_renew_seconds", "must be under 1740 (RFC 2177: re-issue IDLE "
                                                "before 29 minutes)")
-    ca_file = table.get("ca_file", str, None)
+    reconnect_min = table.seconds("reconnect_min_seconds", 1.0)
+    reconnect_max = table.seconds("reconnect_max_seconds", 300.0)
+    if reconnect_max < reconnect_min:
+        raise table.fail("reconnect_max_seconds", f"must be at least reconnect_min_seconds "
+                                                  f"({reconnect_min:g}), not {reconnect_max:g}")
     account = ImapAccount(
-        name=name, host=host, port=port, tls=tls,
-        ca_file=_resolve(base, ca_file) if ca_file else None,
-        username=table.get("username", str),
-        password=password, oauth2_token=oauth2, folders=tuple(folders),
-        after_archive=after,
-        flag_keyword=table.get("flag_keyword", str, "$MaildArchived"),
-        move_to=move_to,
+        name=table.string("name"), host=host, tls=tls,
+        port=table.port("port", {"implicit": 993}.get(tls, 143)),
+        ca_file=table.existing_file("ca_file"),
+        username=table.string("username"),
+        password=password, oauth2_token=oauth2, folders=folders,
+        after_archive=after, flag_keyword=flag, move_to=move_to,
         batch_size=table.positive("batch_size", 200),
         batch_bytes=table.positive("batch_bytes", 32 * 1024 * 1024),
         idle_renew_seconds=renew,
         poll_seconds=table.positive("poll_seconds", 60),
-        connect_timeout=float(table.get("connect_timeout", (int, float), 30.0)),
-        reconnect_min_seconds=float(table.get("reconnect_min_seconds", (int, float), 1.0)),
-        reconnect_max_seconds=float(table.get("reconnect_max_seconds", (int, float), 300.0)),
+        keepalive_seconds=table.positive("keepalive_seconds", 120),
+        connect_timeout=table.seconds("connect_timeout", 30.0),
+        reconnect_min_seconds=reconnect_min,
+        reconnect_max_seconds=reconnect_max,
+        role=table.choice("role", ROLES, "platform"),
     )
     table.check_unknown()
     return account
 
 
-def _resolve(base: Path, value: str) -> Path:
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else base / path
+def _folder_key(name: str) -> str:
+    """INBOX is case-insensitive (RFC 9051 §5.1); every other folder name is not."""
+    return "INBOX" if name.upper() == "INBOX" else name
 
 
-def _database_url(value: str, base: Path) -> str:
-    """Make a relative SQLite path relative to the config file's project directory."""
-    prefix = "sqlite:///"
-    if value.startswith(prefix) and not value.startswith(prefix + "/") and value != prefix:
-        return prefix + str(_resolve(base, value[len(prefix):]))
+def _folders(table: Table) -> tuple[str, ...]:
+    folders: tuple[str, ...] = table.strings("folders", ("INBOX",))
+    keys = [_folder_key(f) for f in folders]
+    for i, key in enumerate(keys):
+        if key in keys[:i]:
+            raise table.fail(f"folders[{i}]", f"{folders[i]!r} is listed twice")
+    return folders
+
+
+def _database_url(table: Table) -> str:
+    """``maild.database``: a SQLAlchemy URL for SQLite or PostgreSQL whose driver loads now
+    (a typo is exit 2 at load, not exit 1 at the first connection). A relative SQLite path
+    is made relative to the config's project directory."""
+    value: str = table.string("database", DEFAULT_DATABASE)
+    example = "like sqlite:///var/maild.db or postgresql+psycopg://maild@127.0.0.1/maild"
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise table.fail("database", f"is not a database URL ({example})") from None
+    backend = url.get_backend_name()
+    if backend not in DATABASE_BACKENDS:
+        raise table.fail("database", f"maild runs on SQLite or PostgreSQL, not {backend!r} "
+                                     f"({example})")
+    try:
+        url.get_dialect().import_dbapi()
+    except ArgumentError:  # NoSuchModuleError: no such driver for the dialect
+        raise table.fail("database", f"unknown database driver {url.drivername!r} "
+                                     f"({example})") from None
+    except ImportError as exc:
+        raise table.fail("database", f"the driver of {url.drivername!r} is not installed "
+                                     f"(no module {exc.name})") from None
+    if backend == "sqlite" and url.database and url.database != ":memory:" \
+            and not url.database.startswith("file:") and not Path(url.database).is_absolute():
+        url = url.set(database=str(resolve(table.base, url.database)))
+        return url.render_as_string(hide_password=False)
     return value
 
 
-def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Config:
-    """Validate a decoded TOML document. Relative paths resolve against ``base``."""
-    file = str(path) if path else "<config>"
-    top = _Table(data, "", file)
-    core = _Table(top.get("maild", dict, {}), "maild.", file)
-    database = _database_url(core.get("database", str, DEFAULT_DATABASE), base)
-    archive_dir = _resolve(base, core.get("archive_dir", str, "var/archive"))
-    log_format = core.choice("log_format", LOG_FORMATS, "text")
-    log_level = core.get("log_level", str, "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise core.fail("log_level", f"must be DEBUG, INFO, WARNING or ERROR, not {log_level}")
-    lease_seconds = core.positive("lease_seconds", 60)
-    archive_sync = core.get("archive_sync", str, None)
-    if archive_sync is not None and archive_sync not in SYNC_MODES:
-        raise core.fail("archive_sync", f"must be one of {', '.join(SYNC_MODES)}, "
-                                        f"not {archive_sync!r}")
-    core.check_unknown()
-    accounts = tuple(
-        _imap_account(raw, i, file, base) for i, raw in enumerate(top.get("imap", list, []))
-    )
-    maildirs = []
+def _maild(table: Table) -> dict[str, Any]:
+    """The keyword arguments of Config that ``[maild]`` gives."""
+    log_level = table.string("log_level", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise table.fail("log_level", f"must be one of {', '.join(LOG_LEVELS)}, not {log_level}")
+    values = {
+        "database": _database_url(table),
+        "archive_dir": table.path("archive_dir", "var/archive"),
+        "log_format": table.choice("log_format", LOG_FORMATS, "text"),
+        "log_level": log_level,
+        "lease_seconds": table.positive("lease_seconds", 60),
+        "stage_poll_seconds": table.seconds("stage_poll_seconds", 30.0),
+        "archive_sync": table.choice("archive_sync", SYNC_MODES, None),
+        "secret": table.secret("secret"),
+    }
+    table.check_unknown()
+    return values
+
+
+def _local_sources(top: Table) -> list[MaildirSource]:
+    sources = []
     for kind, key in (("maildir", "maildir"), ("drop", "dropfolder")):
-        for i, raw in enumerate(top.get(key, list, [])):
-            table = _Table(raw, f"{key}[{i}].", file)
-            maildirs.append(MaildirSource(name=table.get("name", str),
-                                          path=_resolve(base, table.get("path", str)),
-                                          kind=kind))
+        for table in top.tables(key):
+            sources.append(MaildirSource(name=table.string("name"), path=table.path("path"),
+                                         kind=kind, role=table.choice("role", ROLES, "platform")))
             table.check_unknown()
+    paths = [s.path for s in sources]
+    duplicate = next((p for p in paths if paths.count(p) > 1), None)
+    if duplicate:
+        raise ConfigError(f"{top.file}: local folder {duplicate} is watched twice")
+    return sources
+
+
+def _clients(top: Table, path: Path | None) -> tuple[Client, ...]:
+    """``[[client]]`` of the main file, then one client per ``clients.d`` file; ids unique."""
+    clients = [parse_client(table, path) for table in top.tables("client")]
+    if path is not None:
+        clients += load_clients_dir(path.parent / CLIENTS_DIR, top.base)
+    for i, client in enumerate(clients):
+        first = next((c for c in clients[:i] if c.id == client.id), None)
+        if first is not None:
+            raise ConfigError(f"{client.source or top.file}: id: client {client.id!r} is also "
+                              f"defined in {first.source or top.file}; ids must be unique")
+    return tuple(clients)
+
+
+def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Config:
+    """Validate a decoded TOML document. Relative paths resolve against ``base``; with a
+    ``path``, the clients of the ``clients.d`` folder beside it are loaded too."""
+    file = str(path) if path else "<config>"
+    top = Table(data, "", file, base)
+    core = top.table("maild") or Table({}, "maild.", file, base)
+    values = _maild(core)
+    smtp_table = top.table("smtp")
+    smtp = parse_smtp(smtp_table) if smtp_table else None
+    if smtp is not None and values["secret"] is None:
+        raise core.fail("secret_env", "is required with [smtp] (or secret_file): it keys the "
+                                      "HMAC of the reply tokens in reply_address")
+    fallback = parse_fallback(top.table("fallback"))
+    accounts = tuple(_imap_account(t) for t in top.tables("imap"))
+    maildirs = tuple(_local_sources(top))
+    clients = _clients(top, path)
+    client_files = tuple(c.source for c in clients if c.source is not None and c.source != path)
     top.check_unknown()
-    config = Config(path=path, database=database, archive_dir=archive_dir,
-                    log_format=log_format, log_level=log_level, lease_seconds=lease_seconds,
-                    archive_sync=archive_sync,
-                    imap=accounts, maildirs=tuple(maildirs))
+    config = Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
+                    clients=clients, client_files=client_files, **values)
     names = config.source_names()
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
@@ -297,16 +300,7 @@ def load_config(path: Path | None) -> Config:
     """
     if path is None:
         return parse_config({}, path=None, base=Path.cwd())
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
-    try:
-        data = tomllib.loads(text.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    data = read_toml(path)
     folder = path.resolve().parent
     base = folder.parent if folder.name == "config" else folder
     return parse_config(data, path=path, base=base)
