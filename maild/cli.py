@@ -20,6 +20,7 @@ from maild.sources.files import iter_path
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 INGEST_BATCH = 100
+INGEST_BATCH_BYTES = 32 * 1024 * 1024  # as an IMAP account's batch_bytes: RSS stays bounded
 
 
 class Context:
@@ -38,6 +39,19 @@ class Context:
                 click.echo(f"maild: invalid config: {exc}", err=True)
                 sys.exit(EXIT_USAGE)
         return self._config
+
+
+class _Unreadable:
+    """Reports each path or directory entry ``parse``/``ingest`` could not read on stderr, and
+    counts them: the command reads the rest, then exits 1 (DESIGN 4.1)."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.count = 0
+
+    def __call__(self, problem: SourceError) -> None:
+        self.count += 1
+        click.echo(f"maild {self.command}: {problem}", err=True)
 
 
 def fail(message: str) -> None:
@@ -166,26 +180,20 @@ def archive_head(obj: Context) -> None:
 @click.pass_obj
 def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
     """Archive .eml files, directories, mbox files or Maildirs (backfills, the demo)."""
-    from maild.ingest import Incoming, Ingestor
+    from maild.ingest import Incoming, Ingestor, batched
 
     ingestor = Ingestor(obj.config.raw_store(), _sessions(obj.config), actor="cli")
-    new = duplicates = unreadable = 0
+    new = duplicates = 0
+    unreadable = _Unreadable("ingest")
     for path in paths:
-        batch: list[Incoming] = []
-        try:
-            for message in iter_path(path):
-                batch.append(Incoming(raw=message.raw, origin=f"file:{message.source}"))
-                if len(batch) >= INGEST_BATCH:
-                    result = ingestor.ingest(batch)
-                    new, duplicates, batch = new + result.new, duplicates + result.duplicates, []
-        except SourceError as exc:
-            unreadable += 1
-            click.echo(f"maild ingest: {exc}", err=True)
-        if batch:
+        items = (Incoming(raw=m.raw, origin=f"file:{m.source}")
+                 for m in iter_path(path, unreadable))
+        for batch in batched(items, lambda item: len(item.raw), INGEST_BATCH, INGEST_BATCH_BYTES):
             result = ingestor.ingest(batch)
             new, duplicates = new + result.new, duplicates + result.duplicates
+            del batch  # archived: free it before the next batch is read
     click.echo(f"archived {new} new message(s), {duplicates} already archived")
-    if unreadable:
+    if unreadable.count:
         sys.exit(EXIT_FAILURE)
 
 
@@ -249,17 +257,13 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
     """Parse .eml files, directories, mbox files or Maildirs; needs no config and no database."""
     from maild.parsers import parse_message
 
-    unreadable = 0
+    unreadable = _Unreadable("parse")
     for path in paths:
-        try:
-            for message in iter_path(path):
-                notice = parse_message(message.raw)
-                record = notice.to_contract(message.source)
-                if as_json:
-                    click.echo(json.dumps(record, ensure_ascii=False))
-                else:
-                    click.echo(notice.describe(message.source))
-        except SourceError as exc:
-            unreadable += 1
-            click.echo(f"maild parse: {exc}", err=True)
-    sys.exit(1 if unreadable else 0)
+        for message in iter_path(path, unreadable):
+            notice = parse_message(message.raw)
+            record = notice.to_contract(message.source)
+            if as_json:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                click.echo(notice.describe(message.source))
+    sys.exit(1 if unreadable.count else 0)

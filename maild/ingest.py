@@ -8,10 +8,10 @@ deduplicated by content) or has everything committed: nothing is lost and nothin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from maild.db import storable
 from maild.models import Mailbox, Message
 
 _HEADER_LIMIT = 256 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,28 @@ def header_message_id(raw: bytes) -> str | None:
         stop = newline + 1  # a folded continuation line belongs to the value
     value = b" ".join(block[start:newline if newline >= 0 else len(block)].split())
     return storable(value.decode("utf-8", "replace"))[:998] or None
+
+
+def batched(items: Iterable[T], size: Callable[[T], int], max_count: int,
+            max_bytes: int) -> Iterator[list[T]]:
+    """Group ``items`` in order so each batch stays under a count and a byte budget.
+
+    Items are drawn one at a time and a batch is handed on as soon as the next item would
+    overflow it; an item bigger than the budget gets a batch of its own. So a source read
+    lazily (IMAP sizes, files on disk) holds at most one batch and one item in memory, bounded
+    by the budget and the largest message rather than by the mailbox.
+    """
+    batch: list[T] = []
+    total = 0
+    for item in items:
+        weight = size(item)
+        if batch and (len(batch) >= max_count or total + weight > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(item)
+        total += weight
+    if batch:
+        yield batch
 
 
 class Ingestor:

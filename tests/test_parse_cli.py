@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import os
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -110,3 +111,27 @@ def test_plain_output_is_one_readable_line(tmp_path: Path) -> None:
     code, lines = _run(str(path))
     assert code == 0 and len(lines) == 1
     assert "[P0][amazon.de][suspension] due 2026-04-02T08:00:00Z" in lines[0]
+
+
+def test_a_bad_entry_is_reported_and_the_rest_of_the_directory_parsed(tmp_path: Path) -> None:
+    """GIVEN a directory with a FIFO named .eml and a link to a directory outside, sorted
+    before a good notice
+    WHEN parsed
+    THEN the notice still gives its line, stderr names each bad entry with what it is, and the
+    exit code is 1 (part of what was asked for could not be read)."""
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    os.mkfifo(folder / "a.eml")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "x.eml").write_bytes(NOTICE.replace(b"cli-1", b"cli-x"))
+    (folder / "b-link").symlink_to(outside)
+    (folder / "c.eml").write_bytes(NOTICE)
+    result = CliRunner().invoke(main, ["parse", "--json", str(folder)])
+    assert result.exit_code == 1
+    assert [json.loads(line)["source"] for line in result.stdout.splitlines()] == [
+        str(folder / "c.eml")]
+    assert result.stderr.splitlines() == [
+        f"maild parse: {folder / 'a.eml'}: a FIFO, skipped",
+        f"maild parse: {folder / 'b-link'}: a symbolic link (not followed inside a directory; "
+        f"name its target to read it), skipped"]

@@ -2,13 +2,23 @@
 
 Shared by ``maild parse`` (no database) and ``maild ingest`` (backfills), so both see the same
 messages under the same labels. Messages are yielded one at a time and never all held in memory.
+
+Only regular files are read. A path named on the command line is the operator's choice and is
+followed if it is a symbolic link (``~/mail`` -> ``/data/mail`` works); nothing found *inside* a
+directory, mbox or Maildir is followed: a symbolic link there, a FIFO, a socket or a device is
+passed to ``on_skip`` with the reason, and the walk goes on. That keeps a walk inside the tree it
+was given (no loop repeating one message, no ``-> /etc`` read as mail) and means a FIFO can never
+block it. Every file is opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked with ``fstat`` on the
+open descriptor, so an entry swapped between the listing and the open is still refused.
 """
 
 from __future__ import annotations
 
+import errno
 import mailbox
 import os
-from collections.abc import Iterator
+import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +31,12 @@ _SINGLE_MESSAGE_SUFFIXES = {".eml", ".msg", ".txt"}
 _NOT_MAIL_SUFFIXES = {".json", ".jsonl", ".md", ".rst", ".py", ".toml", ".yaml", ".yml", ".csv",
                       ".tsv", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".zip",
                       ".gz", ".log", ".sh"}
+_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+#: Called with each path or entry that could not be read; the walk then goes on.
+OnSkip = Callable[[SourceError], None]
 
 
 @dataclass(frozen=True)
@@ -31,37 +47,80 @@ class RawMessage:
     raw: bytes
 
 
-def is_maildir(path: Path) -> bool:
-    """A Maildir is a directory holding ``cur`` and ``new`` (``tmp`` is optional when copied)."""
-    return path.is_dir() and (path / "cur").is_dir() and (path / "new").is_dir()
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link (not followed inside a directory; name its target to read it)"
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def looks_like_mbox(path: Path) -> bool:
-    """An mbox file starts with a ``From `` envelope line; a lone ``.eml`` never counts as one."""
-    if path.suffix.lower() in _SINGLE_MESSAGE_SUFFIXES:
-        return False
+def _unreadable(path: Path, exc: OSError) -> SourceError:
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(f"{path}: no such file or directory")
+    return SourceError(f"{path}: cannot read ({exc.strerror or exc})")
+
+
+def _is_real_dir(path: Path) -> bool:
     try:
-        with path.open("rb") as handle:
-            return handle.read(5) == b"From "
+        return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
 
 
-def iter_maildir(path: Path) -> Iterator[RawMessage]:
+def is_maildir(path: Path) -> bool:
+    """A Maildir is a directory holding ``cur`` and ``new`` (``tmp`` is optional when copied);
+    ``cur`` and ``new`` must be real directories, not links."""
+    return path.is_dir() and _is_real_dir(path / "cur") and _is_real_dir(path / "new")
+
+
+def _open_regular(path: Path, *, follow: bool) -> int:
+    """A read descriptor on ``path``, which must be a regular file (checked on the descriptor).
+
+    ``O_NONBLOCK`` keeps the open of a FIFO swapped in after the listing from blocking; on a
+    regular file it changes nothing.
+    """
+    fd = os.open(path, _READ_FLAGS if follow else _READ_FLAGS | os.O_NOFOLLOW)
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise SourceError(f"{path}: {_kind(mode)}, skipped")
+    return fd
+
+
+def _read_all(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
+
+
+def iter_maildir(path: Path, on_skip: OnSkip) -> Iterator[RawMessage]:
     """Yield the messages of a Maildir, ``new`` then ``cur``, in file-name (delivery) order."""
     for sub in ("new", "cur"):
         folder = path / sub
-        for name in sorted(os.listdir(folder)):
-            if name.startswith("."):
-                continue
-            file_path = folder / name
-            if file_path.is_file():
-                yield RawMessage(str(file_path), file_path.read_bytes())
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            on_skip(_unreadable(folder, exc))
+            continue
+        for name in names:
+            if not name.startswith("."):
+                yield from _iter_entry(folder / name, on_skip, follow=False, in_maildir=True)
 
 
-def iter_mbox(path: Path) -> Iterator[RawMessage]:
-    """Yield the messages of an mbox file as ``path#n`` (1-based), without the ``From `` line."""
-    box = mailbox.mbox(str(path), create=False)
+def iter_mbox(path: Path, fd: int) -> Iterator[RawMessage]:
+    """Yield the messages of the mbox open at ``fd`` as ``path#n`` (1-based), without the
+    ``From `` line.
+
+    ``mailbox.mbox`` opens by name; on Linux the name of the descriptor itself is given, so the
+    file read is the one already checked, even if ``path`` is swapped in the meantime.
+    """
+    by_descriptor = f"/proc/self/fd/{fd}"
+    box = mailbox.mbox(by_descriptor if os.path.exists(by_descriptor) else str(path),
+                       create=False)
     try:
         for index, key in enumerate(box.iterkeys(), start=1):
             yield RawMessage(f"{path}#{index}", box.get_bytes(key))
@@ -69,36 +128,75 @@ def iter_mbox(path: Path) -> Iterator[RawMessage]:
         box.close()
 
 
-def iter_directory(path: Path) -> Iterator[RawMessage]:
+def iter_directory(path: Path, on_skip: OnSkip) -> Iterator[RawMessage]:
     """Yield every message below a plain directory, recursing, in sorted path order.
 
     Files named on the command line are always read; inside a directory, labels and documents
     (``.json``, ``.md``, ``.csv`` …) are passed over, so a folder of ``.eml`` files with ``.json``
-    labels beside them parses as just its messages.
-    """
-    for entry in sorted(path.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and entry.suffix.lower() in _NOT_MAIL_SUFFIXES:
-            continue
-        yield from iter_path(entry)
-
-
-def iter_path(path: Path) -> Iterator[RawMessage]:
-    """Yield the messages found at one path, whatever kind of container it is.
-
-    Raises SourceError when the path does not exist or cannot be read.
+    labels beside them parses as just its messages. Nothing inside is followed (module doc).
     """
     try:
-        if is_maildir(path):
-            yield from iter_maildir(path)
-        elif path.is_dir():
-            yield from iter_directory(path)
-        elif looks_like_mbox(path):
-            yield from iter_mbox(path)
-        elif path.is_file():
-            yield RawMessage(str(path), path.read_bytes())
-        else:
-            raise SourceError(f"{path}: no such file or directory")
+        entries = sorted(path.iterdir())
     except OSError as exc:
-        raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        on_skip(_unreadable(path, exc))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix.lower() in _NOT_MAIL_SUFFIXES and not _is_real_dir(entry):
+            continue
+        yield from _iter_entry(entry, on_skip, follow=False)
+
+
+def iter_path(path: Path, on_skip: OnSkip) -> Iterator[RawMessage]:
+    """Yield the messages found at one path named by the operator, whatever kind of container.
+
+    Nothing is raised for what cannot be read: the path itself (missing, unreadable, a FIFO) or
+    any entry below it goes to ``on_skip`` with the reason, and the rest is still read.
+    """
+    yield from _iter_entry(path, on_skip, follow=True)
+
+
+def _iter_entry(path: Path, on_skip: OnSkip, *, follow: bool,
+                in_maildir: bool = False) -> Iterator[RawMessage]:
+    """Dispatch on what ``path`` is; in a Maildir's ``new``/``cur`` every entry is one message
+    file, never a folder or an mbox."""
+    try:
+        mode = (os.stat(path) if follow else os.lstat(path)).st_mode
+    except OSError as exc:
+        on_skip(_unreadable(path, exc))
+        return
+    if stat.S_ISDIR(mode) and not in_maildir:
+        yield from (iter_maildir(path, on_skip) if is_maildir(path)
+                    else iter_directory(path, on_skip))
+    elif stat.S_ISREG(mode):
+        yield from _iter_file(path, on_skip, follow=follow, mbox=not in_maildir)
+    else:
+        on_skip(SourceError(f"{path}: {_kind(mode)}, skipped"))
+
+
+def _iter_file(path: Path, on_skip: OnSkip, *, follow: bool,
+               mbox: bool) -> Iterator[RawMessage]:
+    """One file: a single message, or (when ``mbox`` allows and it starts with a ``From ``
+    envelope line, and is not named ``.eml``/``.msg``/``.txt``) an mbox of several."""
+    try:
+        fd = _open_regular(path, follow=follow)
+    except SourceError as exc:
+        on_skip(exc)
+        return
+    except OSError as exc:
+        link = exc.errno == errno.ELOOP and not follow  # a link swapped in after the listing
+        on_skip(SourceError(f"{path}: {_kind(stat.S_IFLNK)}, skipped") if link
+                else _unreadable(path, exc))
+        return
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if (mbox and path.suffix.lower() not in _SINGLE_MESSAGE_SUFFIXES
+                    and os.pread(fd, 5, 0) == b"From "):
+                yield from iter_mbox(path, fd)
+                return
+            raw = handle.read()
+    except OSError as exc:
+        on_skip(_unreadable(path, exc))
+        return
+    yield RawMessage(str(path), raw)

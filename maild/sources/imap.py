@@ -28,7 +28,7 @@ from imapclient import IMAPClient
 
 from maild.audit import AuditLog
 from maild.config import ImapAccount
-from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor
+from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor, batched
 from maild.sources import checkpoints
 from maild.sources.imap_fetch import fetch_messages, fetch_sizes
 from maild.sources.lease import Lease, node_owner
@@ -91,22 +91,9 @@ def peer_closed(client: IMAPClient) -> bool:
 
 
 def batches(sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterator[list[int]]:
-    """Group UIDs in ascending order so each FETCH stays under a count and a byte budget.
-
-    A single message bigger than the budget gets a batch of its own, so memory stays bounded by
-    the largest message rather than by the mailbox.
-    """
-    batch: list[int] = []
-    total = 0
-    for uid in sorted(sizes):
-        size = sizes[uid]
-        if batch and (len(batch) >= max_count or total + size > max_bytes):
-            yield batch
-            batch, total = [], 0
-        batch.append(uid)
-        total += size
-    if batch:
-        yield batch
+    """Group UIDs in ascending order so each FETCH stays under a count and a byte budget
+    (``ingest.batched``: a message bigger than the budget is fetched alone)."""
+    return batched(sorted(sizes), sizes.__getitem__, max_count, max_bytes)
 
 
 def backoff_delay(attempt: int, low: float, high: float) -> float:
