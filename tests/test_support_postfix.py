@@ -127,3 +127,19 @@ def test_missing_postfix_says_which_package_to_install(monkeypatch: pytest.Monke
     assert "install the Debian package postfix" in message
     assert "No configuration" in message
     assert "./scripts/test.sh" in message
+
+
+def test_with_message_id_replaces_folded_message_ids_in_the_header_only() -> None:
+    """GIVEN a message whose header has a folded Message-ID and whose body quotes one
+    WHEN given a new Message-ID
+    THEN the header holds only the new one, first, in the message's line ending; the rest of
+    the bytes (body included) are unchanged."""
+    raw = (b"From: a@amazon.com\r\nMessage-Id:\r\n <old@amazon.com>\r\nSubject: s\r\n\r\n"
+           b"Message-ID: <quoted@amazon.com>\r\n")
+
+    fresh = postfix_module_under_test.with_message_id(raw, "new@maild.test")
+
+    assert fresh == (b"Message-ID: <new@maild.test>\r\nFrom: a@amazon.com\r\nSubject: s\r\n\r\n"
+                     b"Message-ID: <quoted@amazon.com>\r\n")
+    assert postfix_module_under_test.with_message_id(b"Subject: x\n\nb\n", "n@t") == (
+        b"Message-ID: <n@t>\nSubject: x\n\nb\n")

@@ -9,7 +9,7 @@ from .cli import REPO_ROOT, maild_command, run_maild, spawn_maild
 from .db import PostgresDatabase, PostgresUnavailable
 from .dovecot import DovecotError, DovecotServer
 from .net import LOOPBACK, free_port, port_open, wait_for_port
-from .postfix import Accepted, PostfixError, PostfixServer, submit
+from .postfix import Accepted, PostfixError, PostfixServer, submit, with_message_id
 from .smtp import ReceivedMail, Rejection, SmtpSink
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "spawn_maild",
     "submit",
     "wait_for_port",
+    "with_message_id",
 ]
