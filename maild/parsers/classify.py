@@ -1,10 +1,14 @@
 """Choose the category of a notice from the pattern tables in `patterns` (one module per language).
 
-Scoring, not a chain of ifs: a category whose patterns match the subject (or a platform header
-such as Amazon's `X-Space-Notification-Type`) scores 3, and each distinct body phrase adds 1 (at
-most 3). English patterns always apply, plus those of the notice's language. The best score
-wins; ties go to the earlier category in `PRECEDENCE`. Nothing matched means `other`. A removal
-named in the subject beats the documents asked for to undo it (`SUBJECT_EVENT_OVER`).
+Scoring, not a chain of ifs, in half-points: a category whose patterns match the subject (or a
+platform header such as Amazon's `X-Space-Notification-Type`) scores 6; each distinct body
+phrase adds 2 when its sentence states it outright and 1 when the sentence only hedges it
+("may be deducted", "if you do not", "可能") or is the field of a form ("Subject: Item
+unpublished") — what happens to the seller outweighs what is merely mentioned (body at most 6).
+English patterns always apply, plus those of the notice's language. The best score wins; ties
+go to the earlier category in `PRECEDENCE`. Nothing matched means `other`. A removal named in the
+subject beats the documents asked for to undo it (`SUBJECT_EVENT_OVER`); DESIGN §4.2's
+precedence rules then settle mixed notices (`precedence`).
 """
 
 from __future__ import annotations
@@ -17,13 +21,21 @@ from maild.parsers.patterns import (
     NON_PLATFORM_CATEGORIES,
     PRECEDENCE,
     SUBJECT_EVENT_OVER,
+    cues_for,
     patterns_for,
 )
+from maild.parsers.precedence import Cues, Evidence, decide
 from maild.parsers.regexkit import required_literals, trie_alternation
 
-SUBJECT_WEIGHT = 3
-MAX_BODY_HITS = 3
+SUBJECT_WEIGHT = 6
+STATED_WEIGHT = 2
+HEDGED_WEIGHT = 1
+MAX_BODY_SCORE = 6
 BODY_SCAN_CHARS = 30_000
+SENTENCE_REACH = 240
+_SENTENCE_BREAK = re.compile(r"[.!?;。！？；\n]")
+# "Subject: Item unpublished", "Reason: ...": a field of a form names a thing, it states no event.
+_FIELD_LINE = re.compile(r"\s*[^\n:：.。]{1,30}[:：]\s")
 
 
 Gated = tuple[frozenset[str] | None, re.Pattern[str]]
@@ -83,28 +95,75 @@ def _present(text: str, language: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def scores(subject: str, body: str, language: str) -> dict[str, int]:
-    """Each category's score for this subject and body (zero scores omitted)."""
+@cache
+def _cue(kind: str, language: str) -> re.Pattern[str] | None:
+    """One regex for the `kind` cues of English and `language` (None when there are none)."""
+    found = [cue for lang in _languages(language) for cue in cues_for(kind, lang)]
+    return re.compile("|".join(f"(?:{cue})" for cue in found), re.I) if found else None
+
+
+def _has(kind: str, language: str, text: str) -> bool:
+    regex = _cue(kind, language)
+    return regex is not None and regex.search(text) is not None
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence (or list line) around text[start:end]."""
+    head = text[max(0, start - SENTENCE_REACH) : start]
+    breaks = list(_SENTENCE_BREAK.finditer(head))
+    left = start - len(head) + (breaks[-1].end() if breaks else 0)
+    stop = _SENTENCE_BREAK.search(text, end, end + SENTENCE_REACH)
+    return text[left : stop.start() if stop else end + SENTENCE_REACH]
+
+
+def evidence(subject: str, body: str, language: str) -> dict[str, Evidence]:
+    """Each category's evidence in this subject and body (categories without any omitted)."""
     text = body[:BODY_SCAN_CHARS]
     in_body, in_subject = _present(text, language), _present(subject, language)
-    result: dict[str, int] = {}
+    result: dict[str, Evidence] = {}
     for category in PRECEDENCE:
-        score = 0
-        hits: set[str] = set()
+        subject_hit = False
+        weights: dict[str, int] = {}
+        hold = False
         for gate, regex in _patterns(category, language):
             subject_may = gate is None or not gate.isdisjoint(in_subject)
-            if score < SUBJECT_WEIGHT and subject_may and regex.search(subject):
-                score = SUBJECT_WEIGHT
-            if len(hits) >= MAX_BODY_HITS or (gate is not None and gate.isdisjoint(in_body)):
+            if not subject_hit and subject_may and regex.search(subject):
+                subject_hit = True
+            if sum(weights.values()) >= MAX_BODY_SCORE or (
+                gate is not None and gate.isdisjoint(in_body)
+            ):
                 continue
             for match in regex.finditer(text):
-                hits.add(match.group(0).lower())
-                if len(hits) >= MAX_BODY_HITS:
+                phrase = match.group(0).lower()
+                if weights.get(phrase) == STATED_WEIGHT:
+                    continue
+                sentence = _sentence(text, match.start(), match.end())
+                hedged = _has("hedge", language, sentence) or bool(_FIELD_LINE.match(sentence))
+                weights[phrase] = HEDGED_WEIGHT if hedged else STATED_WEIGHT
+                hold = hold or (not hedged and _has("hold", language, sentence))
+                if sum(weights.values()) >= MAX_BODY_SCORE:
                     break
-        score += min(len(hits), MAX_BODY_HITS)
+        body_score = min(sum(weights.values()), MAX_BODY_SCORE)
+        score = (SUBJECT_WEIGHT if subject_hit else 0) + body_score
         if score:
-            result[category] = score
+            asserted = STATED_WEIGHT in weights.values()
+            result[category] = Evidence(score, subject_hit, asserted, hold)
     return result
+
+
+def scores(subject: str, body: str, language: str) -> dict[str, int]:
+    """Each category's score for this subject and body (zero scores omitted)."""
+    return {cat: ev.score for cat, ev in evidence(subject, body, language).items()}
+
+
+def kind_cues(subject: str, body: str, language: str) -> Cues:
+    """Newsletter, all-clear routine report, rights-owner report: see `precedence`."""
+    text = f"{subject}\n{body[:BODY_SCAN_CHARS]}"
+    return Cues(
+        newsletter=_has("newsletter", language, text),
+        routine_report=_has("report", language, text) and _has("all_clear", language, text),
+        rights_owner=_has("rights_owner", language, text),
+    )
 
 
 def classify(
@@ -123,36 +182,37 @@ def classify(
     `announces` (the text names the date a rule takes effect) is one more point for
     `policy_update`.
     """
-    found = scores(subject, body, language)
-    if announces and "policy_update" in found:
-        found["policy_update"] += 1
-    in_subject = {cat for cat in found if subject and _subject_hit(cat, subject, language)}
+    found = evidence(subject, body, language)
+    if announces:
+        before = found.get("policy_update", Evidence(0, False, False))
+        found["policy_update"] = Evidence(
+            before.score + STATED_WEIGHT, before.in_subject, True, before.hold
+        )
     if buyer_relay:
         return _buyer_relay_category(found)
     if not platform:
         found = {
-            cat: score
-            for cat, score in found.items()
-            if cat in NON_PLATFORM_CATEGORIES and score >= SUBJECT_WEIGHT
+            cat: ev
+            for cat, ev in found.items()
+            if cat in NON_PLATFORM_CATEGORIES and ev.score >= SUBJECT_WEIGHT
         }
     if not found:
         return "other"
     for category, threshold in DOMINANT.items():
-        if found.get(category, 0) >= threshold:
+        if category in found and found[category].score >= threshold:
             return category
-    best = max(found, key=lambda cat: (found[cat], cat in in_subject, -PRECEDENCE.index(cat)))
+    best = max(
+        found, key=lambda cat: (found[cat].score, found[cat].in_subject, -PRECEDENCE.index(cat))
+    )
     for event, remedies in SUBJECT_EVENT_OVER.items():
-        if best in remedies and event in in_subject:
-            return event
-    return best
+        if best in remedies and event in found and found[event].in_subject:
+            best = event
+    return decide(best, found, kind_cues(subject, body, language))
 
 
-def _subject_hit(category: str, subject: str, language: str) -> bool:
-    return any(regex.search(subject) for _gate, regex in _patterns(category, language))
-
-
-def _buyer_relay_category(found: dict[str, int]) -> str:
+def _buyer_relay_category(found: dict[str, Evidence]) -> str:
     """Mail relayed from a buyer is a buyer message unless a claim or dispute leads it."""
-    if found.get("claim_dispute", 0) >= SUBJECT_WEIGHT + 1:
+    claim = found.get("claim_dispute")
+    if claim is not None and claim.score >= SUBJECT_WEIGHT + STATED_WEIGHT:
         return "claim_dispute"
     return "buyer_message"

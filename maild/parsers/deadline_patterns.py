@@ -155,7 +155,7 @@ UNITS: dict[str, tuple[str, ...]] = {
     "days": (
         r"calendar days?",
         r"days?",
-        r"Kalendertagen",
+        r"Kalendertagen?",
         r"Tagen?",
         r"jours",
         r"días",
@@ -213,7 +213,7 @@ RELATIVE_LEADS: tuple[str, ...] = (
 # unless that event is this notice.
 RULE_TAILS: tuple[str, ...] = (
     r"(?:of|after|from|following) (?!(?:this|the date of|receiving this|receipt of this|today|the"
-    r" notice))",
+    r" notice))(?!the (?:[\w-]+ ){0,5}(?:page|dashboard|section|tab|menu|cent(?:er|re)|portal)\b)",
     r"nach (?:Zahlung|Versand|Bestell|Zahlungseingang|Lieferung)",
     r"(?:après|à compter de) (?:la |le )?(?:paiement|commande|expédition|livraison)",
     r"(?:después|tras) (?:del? )?(?:pago|pedido|envío|entrega)",
@@ -323,7 +323,16 @@ NOT_SELLER: tuple[str, ...] = (
     r"\b(?:amazon|ebay|walmart|temu|shein|aliexpress) will\b",
     r"\bmay take\b",
     r"\btakes? up to\b",
-    r"\b(?:retain|retained|keep|kept|stored|store)\b",
+    r"\b(?:retain|retained|kept|stored)\b|\b(?:we|amazon|ebay|walmart) (?:keep|store)\b"
+    r"|\bkeep (?:records?|data|documents?|copies|them)\b",
+    # The scope of a rule ("rates apply to shipments created before"), a rule about deliveries
+    # ("orders must be delivered within two days"), and registration for an event.
+    r"\bappl(?:y|ies|ied) to\b|\b(?:gilt|gelten) für\b|\bs'appliquent\b|\bse aplican\b"
+    r"|\bsi applicano\b|适用于",
+    r"\b(?:orders?|packages?|parcels?|shipments?|deliveries)\b[^.]{0,40}\bmust (?:be )?(?:delivered"
+    r"|shipped|dispatched|arrive)",
+    r"\b(?:registration|inscriptions?|Anmeldung(?:en)?|inscripciones|iscrizioni)\b[^.]{0,30}"
+    r"\b(?:open|ouvertes?|offen|abiertas|aperte)\b",
     r"\bprocessed\b",
     r"\brefund(?:s|ed)? (?:will|within|is)",
     r"\bbuyers? (?:can|may|has|have)\b",

@@ -59,6 +59,11 @@ _EFFECTIVE = re.compile(
     re.I,
 )
 _EFFECTIVE_TAIL = re.compile(r"^\s{0,2}(?:起|开始|生效|から|より)")
+# "26.02.2026 bis 11.03.2026", "March 1 – March 15": the second date ends a period, it is no
+# deadline.
+_RANGE_JOIN = re.compile(
+    r"\s{0,2}(?:bis|to|until|till|through|au|al|a|fino al|-|–|—|~|〜|至|到)\s{0,2}", re.I
+)
 _CLAUSE_BREAK = re.compile(
     r"[.!?;。！？；\n]|\b(?:if|unless|wenn|falls|sofern|si|se|sauf)\b|如果|若|否则", re.I
 )
@@ -161,7 +166,15 @@ def absolute_deadlines(text: str, ctx: Context) -> tuple[list[Deadline], list[da
     reference = ctx.sent_at or datetime(2000, 1, 1, tzinfo=ctx.zone)
     deadlines: list[Deadline] = []
     effective: list[datetime] = []
+    previous_end: int | None = None
     for found in find_dates(text):
+        ends_period = (
+            previous_end is not None
+            and _RANGE_JOIN.fullmatch(text, previous_end, found.start) is not None
+        )
+        previous_end = found.end
+        if ends_period:
+            continue
         before = text[max(0, found.start - 40) : found.start]
         after = text[found.end : found.end + 8]
         cue = _CUE.search(before)

@@ -42,7 +42,7 @@ PRECEDENCE: tuple[str, ...] = (
 
 # A category that wins outright once it scores this much: an appeal decision always talks about
 # the suspension or complaint it decides on, so those words must not outvote it.
-DOMINANT: dict[str, int] = {"appeal_decision": 3}
+DOMINANT: dict[str, int] = {"appeal_decision": 6}
 
 # A removal the subject announces as done outranks the documents the body asks for to undo it:
 # the documents are the remedy, the removal is the news (parsing-rules "Decisions").
@@ -52,6 +52,16 @@ SUBJECT_EVENT_OVER: dict[str, frozenset[str]] = {
 
 # Mail from no platform is only ever `legal` (a law firm's TRO notice) or `other`.
 NON_PLATFORM_CATEGORIES: frozenset[str] = frozenset({"legal"})
+
+
+CUE_KINDS: tuple[str, ...] = ("hedge", "newsletter", "report", "all_clear", "rights_owner", "hold")
+
+
+def cues_for(kind: str, language: str) -> tuple[str, ...]:
+    """The `CUES[kind]` patterns of `language` (empty for a language without them)."""
+    module = LANGUAGES.get(language)
+    cues: dict[str, tuple[str, ...]] = getattr(module, "CUES", {}) if module is not None else {}
+    return cues.get(kind, ())
 
 
 def patterns_for(category: str, language: str) -> tuple[str, ...]:

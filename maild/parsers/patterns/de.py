@@ -25,6 +25,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:haben|hat) (?:Ihr|Ihren|Ihre|dein|deinen|deine) .{0,30}(?:Konto|Shop"
         r"|Verkaufsberechtigung|Verkaufsrecht|Verkaufsprivileg).{0,30}(?:gesperrt|deaktiviert"
         r"|eingeschränkt|ausgesetzt|entzogen|eingefroren|geschlossen|gekündigt|widerrufen)",
+        r"(?:haben|hat) Ihnen (?:die |Ihre )?(?:Verkaufsrechte|Verkaufsberechtigung(?:en)?"
+        r"|Verkaufsprivilegien)\b.{0,40}\bentzogen",
         r"Kontosperrung|Kontodeaktivierung|Sperrung (?:Ihres|deines) (?:\w+)?[Kk]ontos",
         r"(?:Verkaufsaktivitäten|Verkaufsmöglichkeiten|Verkaufsfunktionen|Verkaufen)\b.{0,30}"
         r"(?:eingeschränkt|beschränkt|gesperrt|ausgesetzt)",
@@ -96,4 +98,20 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"Gebührenänderung",
         r"wir (?:aktualisieren|ändern|passen .{0,50}\ban\b|führen .{0,50}\bein\b)",
     ),
+}
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (
+        r"\b(?:können|kann|könnte|könnten|falls|wenn|sofern|andernfalls|sonst|vermeiden"
+        r"|möglicherweise|künftig|drohen|droht)\b",
+    ),
+    "newsletter": (r"\bNewsletter\b|\bin dieser Ausgabe\b|\babmelden\b|\bWochenrückblick\b",),
+    "report": (r"\b(?:monatlich|wöchentlich)\w*\b.{0,30}\b(?:Bericht|Übersicht|Zusammenfassung)",),
+    "all_clear": (
+        r"\bkeine (?:weiteren )?(?:Maßnahmen|Schritte) (?:erforderlich|nötig)\b",
+        r"\berfüllen alle\b|\bkeine Richtlinienverstöße\b",
+    ),
+    "rights_owner": (r"\bRechteinhaber|\bMarkeninhaber|\bVeRO\b",),
+    "hold": (r"\b(?:zurückgehalten|einbehalten|Rücklage|Reserve|eingefroren|ausgesetzt)\b",),
 }

@@ -36,6 +36,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:legal|court) proceedings?",
         r"funds?\b.{0,40}\b(?:frozen|restrained|held) .{0,40}(?:court|legal|judicial)",
         r"asset (?:freeze|restraint)",
+        r"named (?:you |your (?:store|shop|account) )?as (?:a |one of the )?defendants?",
+        r"restrain(?:ed|s)? (?:the |your )?(?:funds|assets|accounts?)\b.{0,40}\b(?:court|order)"
+        r"|(?:court|order)\b.{0,60}\brestrain(?:ed)? (?:the )?(?:funds|assets)",
     ),
     "suspension": (
         r"(?:privileges|account|store|shop)\s(?:has been|have been|was|were|is now|are now|got"
@@ -58,6 +61,12 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|suspended|paused|blocked|revoked)",
         r"(?:selling|listing) (?:restriction|suspension|ban)s? (?:has|have) been (?:placed|applied"
         r"|put)",
+        r"(?:selling privileges|selling account|seller account)\b.{0,30}\b(?:has|have) been"
+        r" (?:taken away|withdrawn|removed|revoked|deactivated|suspended|terminated)",
+        r"(?:ended|terminated|cancell?ed) (?:your|the) (?:[\w-]+ ){0,4}(?:Retailer|Seller|Selling"
+        r"|Services|Partner) Agreement",
+        r"(?:your|the) (?:seller |selling )?account and (?:[\w-]+ ){0,6}(?:have|has) been"
+        r" (?:deactivated|suspended|closed|terminated)",
     ),
     "ip_complaint": (
         r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
@@ -107,6 +116,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"listing (?:removal|deactivation|suppression)",
         r"(?:listings?|offers?|products?|items?|ASINs?|SKUs?) (?:removed|suppressed|deactivated"
         r"|blocked|delisted|unpublished|taken down|taken offline|retired|hidden|disabled)\b",
+        r"(?:taken|set|put|gone) offline|(?:goods|products?|items?|listings?)\b.{0,40}\b(?:have"
+        r" been|has been|were|was) (?:taken offline|retired|stopped)",
         r"(?:removed|taken down|unpublished|delisted|blocked) from (?:sale|search|the catalog|all"
         r" (?:\w+ )?(?:sites|marketplaces|stores))",
     ),
@@ -147,6 +158,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\blate (?:shipments?|dispatch(?:es)?|deliver(?:y|ies))\b",
     ),
     "payment": (
+        r"settlements?\b.{0,50}\b(?:is|are|has been|have been|was|were|remains?) (?:on hold|held"
+        r"|delayed|deferred|paused|suspended|withheld)",
+        r"(?:settlement|payout|payment) holds?\b|held as (?:a )?reserve|reserve of",
         r"(?:holding|withholding|hold(?:ing)? back) (?:the |your )?(?:funds|payouts?|payments?"
         r"|disbursements?|proceeds)",
         r"(?:amount|funds|payouts?|payments?)s? on hold",
@@ -190,5 +204,43 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|updated|changed|lowered|raised))",
         r"updates? to (?:\w+ )?(?:fees?|polic\w+|requirements?|terms|rules?)",
         r"updated? (?:our|the) ",
+    ),
+}
+
+# Cues the precedence rules read (see `maild.parsers.precedence`): what only hedges a phrase,
+# what makes a mail a newsletter or a routine report, what says nothing is wrong, who complained,
+# and what holds money back.
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (
+        r"\b(?:may|might|could|can|would|if|unless|otherwise|avoid|prevent|possible|potential"
+        r"|future|risk of|lead to|result in|repeated|learn|how to|tips?)\b",
+    ),
+    "newsletter": (
+        r"\bnewsletter\b",
+        r"\bweekly (?:roundup|digest|update)\b|\broundup\b|\bdigest\b",
+        r"\bin this (?:issue|edition)\b|\bthis week in\b",
+        r"\b(?:monthly|weekly|march|april|spring|summer|autumn|fall|winter) edition\b",
+        r"\bunsubscribe\b|\byou are receiving this (?:newsletter|email because you subscribed)",
+    ),
+    "report": (
+        r"\b(?:monthly|weekly|quarterly)\b.{0,30}\b(?:summary|report|scorecard|review)\b",
+        r"\b(?:scorecard|performance evaluation|seller level was evaluated|account health"
+        r" summary|performance summary)\b",
+    ),
+    "all_clear": (
+        r"\bnothing (?:you need|for you) to do\b",
+        r"\bno (?:further )?action (?:is )?(?:required|needed)\b",
+        r"\b(?:you(?:'re| are)|your account) meet(?:s|ing)? all\b|\bmeets? all of our\b",
+        r"\bno (?:policy )?violations\b|\bviolations: none\b",
+    ),
+    "rights_owner": (
+        r"\brights? (?:owner|holder)|\bbrand owner|\btrademark owner|\bVeRO\b"
+        r"|\bowner of the (?:trademark|brand|copyright|patent|design)",
+        r"\b(?:complaint|claim|notice|report) from (?:a |the )?(?:rights|brand|trademark"
+        r"|copyright)",
+    ),
+    "hold": (
+        r"\b(?:on hold|hold on|payment hold|(?:temporary )?hold|held|holding|withh[eo]ld\w*"
+        r"|reserve|kept back|frozen|paused|deferred)\b",
     ),
 }

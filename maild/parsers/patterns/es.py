@@ -91,3 +91,18 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nuev[oa]s? (?:requisitos?|políticas?|tarifas?|normas?)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (
+        r"\b(?:puede|pueden|podrá|podrán|podría|podrían|si|de lo contrario|evitar|riesgo"
+        r"|posibles?|futur[oa]s?)\b",
+    ),
+    "newsletter": (r"\bbolet[ií]n\b|\bnewsletter\b|\bdarse de baja\b|\ben este número\b",),
+    "report": (r"\b(?:informe|resumen) (?:mensual|semanal)",),
+    "all_clear": (
+        r"\bno se requiere ninguna acción\b|\bno (?:es necesario|necesita) hacer nada\b",
+    ),
+    "rights_owner": (r"\btitular de (?:los )?derechos|\bpropietario de la marca|\bVeRO\b",),
+    "hold": (r"\b(?:retenid[oa]s?|reserva|congelad[oa]s?|suspendid[oa]s?)\b",),
+}

@@ -93,3 +93,19 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nouvel(?:le)?s? (?:exigences?|politiques?|frais|règles?)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (
+        r"\b(?:peut|peuvent|pourra|pourront|pourrait|pourraient|si|sinon|éviter|risque"
+        r"|éventuel\w*|futur\w*)\b",
+    ),
+    "newsletter": (r"\blettre d'information\b|\bnewsletter\b|\bdésabonner\b|\bdans ce numéro\b",),
+    "report": (
+        r"\b(?:mensuel|hebdomadaire)\w*\b.{0,30}\b(?:rapport|bilan|résumé)",
+        r"\b(?:rapport|bilan|résumé) (?:mensuel|hebdomadaire)",
+    ),
+    "all_clear": (r"\baucune action n'est (?:requise|nécessaire)\b|\baucune violation\b",),
+    "rights_owner": (r"\btitulaire des droits|\bpropriétaire de la marque|\bVeRO\b",),
+    "hold": (r"\b(?:retenus?|retenues?|réserve|gelés?|suspendus?|bloqués?)\b",),
+}

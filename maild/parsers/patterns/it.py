@@ -83,3 +83,16 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nuov[oaie] (?:requisit|politic|tariff|regol)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (
+        r"\b(?:può|possono|potrà|potranno|potrebbe|potrebbero|se|altrimenti|evitare|rischio"
+        r"|eventual\w*|futur\w*)\b",
+    ),
+    "newsletter": (r"\bnewsletter\b|\bdisiscriviti\b|\bin questo numero\b",),
+    "report": (r"\b(?:report|riepilogo|resoconto) (?:mensile|settimanale)",),
+    "all_clear": (r"\bnessuna azione (?:è )?(?:richiesta|necessaria)\b",),
+    "rights_owner": (r"\btitolare (?:dei|del) diritt|\bproprietario del marchio|\bVeRO\b",),
+    "hold": (r"\b(?:trattenut[oaie]|riserva|congelat[oaie]|sospes[oaie])\b",),
+}
