@@ -139,3 +139,17 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def begin_write(session: Session) -> None:
+    """Take SQLite's write lock now, before the first savepoint of the session's transaction.
+
+    pysqlite opens a transaction only before its first data-changing statement, so a SAVEPOINT
+    issued first would open (and its RELEASE commit) a transaction of its own. An explicit
+    ``BEGIN IMMEDIATE`` makes the savepoints nest inside one transaction, as on PostgreSQL,
+    where this does nothing (the transaction is open already).
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection \
+            .in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import RawStore, Stored
 from maild.audit import ARCHIVED_FIELDS, AuditLog
+from maild.bell import Bell
 from maild.db import storable
 from maild.models import Mailbox, Message
+from maild.stages import Stage
 
 _HEADER_LIMIT = 256 * 1024
 T = TypeVar("T")
@@ -100,10 +102,12 @@ def batched(items: Iterable[T], size: Callable[[T], int], max_count: int,
 class Ingestor:
     """Archives batches of messages and commits them with their source's checkpoint."""
 
-    def __init__(self, store: RawStore, sessions: sessionmaker[Session], actor: str) -> None:
+    def __init__(self, store: RawStore, sessions: sessionmaker[Session], actor: str,
+                 bell: Bell | None = None) -> None:
         self.store = store
         self.sessions = sessions
         self.actor = actor
+        self.bell = bell or Bell()
 
     def ingest(self, items: Sequence[Incoming], checkpoint: Checkpoint | None = None,
                mailbox_id: int | None = None) -> BatchResult:
@@ -148,13 +152,14 @@ class Ingestor:
                     "uidvalidity": checkpoint.uidvalidity if checkpoint else None,
                     "uid": item.uid, "origin": storable(item.origin)[:1000],
                     "internal_date": item.internal_date, "received_at": now,
-                    "stage": "archived", "direction": "in", "error": None,
+                    "stage": Stage.ARCHIVED.value, "direction": "in", "error": None,
                 })
                 events.append((self.actor, "archived", sha,
                                {key: rows[-1][key] for key in ARCHIVED_FIELDS}))
             if rows:
                 session.execute(insert(cast(Table, Message.__table__)), rows)
                 AuditLog(session).record_many(events)
+                self.bell.announce(session, Stage.ARCHIVED)
             new = len(rows)
             if checkpoint is not None:
                 mailbox = session.get_one(Mailbox, checkpoint.mailbox_id)
@@ -163,4 +168,6 @@ class Ingestor:
                 if mailbox.uidvalidity == checkpoint.uidvalidity:
                     mailbox.last_uid = max(mailbox.last_uid, checkpoint.last_uid)
                 mailbox.last_sync = now
+        if new:
+            self.bell.ring(Stage.ARCHIVED)  # the parse step wakes now, not at its next poll
         return BatchResult(new=new, duplicates=duplicates)

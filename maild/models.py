@@ -73,6 +73,10 @@ class Message(Base):
     stage: Mapped[str] = mapped_column(String(20), default="archived", index=True)
     direction: Mapped[str] = mapped_column(String(3), default="in")
     error: Mapped[str | None] = mapped_column(Text)
+    # The step whose work failed (``maild requeue --stage`` replays from it) and how often work
+    # on this row has failed; both kept across retries so an operator sees the history.
+    failed_step: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     mailbox: Mapped[Mailbox | None] = relationship(back_populates="messages")
     notice: Mapped[Notice | None] = relationship(back_populates="message")

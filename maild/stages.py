@@ -1,125 +1,193 @@
-"""The parse stage: archived messages become notices, one short transaction per batch.
+"""The generic stage runner (DESIGN §4.5): claim rows waiting at a stage, work each, move it on.
 
-Rows move ``archived -> parsed`` (or ``-> quarantined`` when the parser could not read the
-message: the error is kept on the row and the raw bytes stay in the archive, so nothing is lost
-and ``maild requeue`` can replay it after a fix). Claims use ``FOR UPDATE SKIP LOCKED`` so several
-daemons sharing PostgreSQL never parse the same row twice; SQLite has a single writer anyway.
+A message row's ``stage`` says what has been done to it (``archived``, ``parsed`` …). A *step*
+is the work that takes rows waiting at one stage to the next: ``parse`` takes ``archived`` rows,
+routing will take ``parsed`` ones. Every step runs through the same :class:`StepRunner`:
+
+- claim a batch (on PostgreSQL ``FOR UPDATE SKIP LOCKED``, so daemons sharing the database never
+  work the same row; a SQLite file has one daemon, see ``maild.daemon``);
+- ``prepare`` each row outside the write transaction's critical part (parsing is CPU work that
+  must not hold SQLite's write lock), then ``apply`` each result in its own savepoint;
+- a row whose work fails is quarantined with its error, the step it failed in and its attempt
+  count; it never rolls back or blocks the rest of its batch, and ``maild requeue --stage``
+  replays it;
+- the commit rings the bell of the stages the rows reached (:mod:`maild.bell`), so the next step
+  wakes at once; polling is only the safety net.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from maild import __version__
-from maild.archive import RawStore
 from maild.audit import AuditLog
-from maild.db import storable
-from maild.errors import ArchiveError
-from maild.models import Message, Notice
-from maild.parsers import Notice as ParsedNotice
-from maild.parsers import parse_message
+from maild.bell import Bell
+from maild.db import begin_write, storable
+from maild.models import Message
 
 log = logging.getLogger("maild.stages")
 
-PARSE_BATCH = 50
-IDLE_SECONDS = 0.5
+BATCH = 50
+RETRY_AFTER_FAILURE_SECONDS = 5.0
 
 
-def notice_row(message: Message, parsed: ParsedNotice) -> Notice:
-    """The database row of a parsed notice; all text made storable (no NUL characters)."""
+class Stage(StrEnum):
+    """Where a message row stands; each value names what has been done to it."""
 
-    def text(value: str) -> str:
-        return storable(value)
-
-    def optional(value: str | None) -> str | None:
-        return None if value is None else storable(value)
-
-    return Notice(
-        message_id=message.id, platform=text(parsed.platform),
-        marketplace=optional(parsed.marketplace), category=text(parsed.category),
-        priority=text(parsed.priority), deadline=parsed.deadline,
-        deadline_text=optional(parsed.deadline_text), effective_date=parsed.effective_date,
-        identifiers={key: [storable(v) for v in values]
-                     for key, values in parsed.identifiers.items()},
-        language=text(parsed.language), sender_verified=parsed.sender_verified,
-        action_required=parsed.action_required, subject=text(parsed.subject),
-        sent_at=parsed.sent_at, summary_zh=text(parsed.summary_zh),
-        summary_en=text(parsed.summary_en), parser=text(parsed.parser), version=__version__,
-        error=optional(parsed.error), parsed_at=datetime.now(UTC))
+    ARCHIVED = "archived"
+    PARSED = "parsed"
+    QUARANTINED = "quarantined"
 
 
-def parse_batch(sessions: sessionmaker[Session], store: RawStore,
-                limit: int = PARSE_BATCH) -> int:
-    """Parse up to ``limit`` archived inbound messages; returns how many were handled."""
-    with sessions.begin() as session:
-        claimed = session.scalars(
-            select(Message).where(Message.stage == "archived", Message.direction == "in")
-            .order_by(Message.id).limit(limit).with_for_update(skip_locked=True)).all()
-        for message in claimed:
-            try:
-                parsed = parse_message(store.get(message.sha256))
-            except ArchiveError as exc:
-                message.stage, message.error = "quarantined", storable(str(exc))
-                log.error("quarantined message=%d error=%s", message.id, exc)
-                continue
-            session.add(notice_row(message, parsed))
-            if parsed.error:
-                message.stage, message.error = "quarantined", storable(parsed.error)
-                log.warning("quarantined message=%d error=%s", message.id, parsed.error)
-            else:
-                message.stage = "parsed"
-                log.info("parsed message=%d %s", message.id, parsed.describe(message.origin))
-        return len(claimed)
+class Step(Protocol):
+    """The work that takes rows waiting at ``takes`` on to their next stage."""
+
+    name: ClassVar[str]
+    takes: ClassVar[Stage]
+
+    def prepare(self, message: Message) -> Any:
+        """The slow part, run before the row's savepoint; raising quarantines the row."""
+
+    def apply(self, session: Session, message: Message, result: Any) -> Stage:
+        """Record ``result`` in the row's savepoint and return the row's next stage."""
+
+    def reset(self, session: Session, message: Message) -> None:
+        """Undo what an earlier failed run of this step left, before a replay."""
 
 
-def parse_pending(sessions: sessionmaker[Session], store: RawStore) -> int:
-    """Parse until nothing archived is left (``maild run --once``)."""
-    total = 0
-    while count := parse_batch(sessions, store):
-        total += count
-    return total
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
 
 
-class ParseWorker:
-    """Runs the parse stage in the daemon: drains archived rows, then checks twice a second."""
+class StepRunner:
+    """Runs one step in batches; shared by the daemon's workers, ``--once`` and the tests."""
 
-    label = "parse-stage"
-
-    def __init__(self, sessions: sessionmaker[Session], store: RawStore,
-                 stop: threading.Event) -> None:
+    def __init__(self, step: Step, sessions: sessionmaker[Session], bell: Bell | None = None,
+                 batch: int = BATCH) -> None:
+        self.step = step
         self.sessions = sessions
-        self.store = store
+        self.bell = bell or Bell()
+        self.batch = batch
+
+    def run_batch(self) -> int:
+        """Work up to one batch; returns how many rows were claimed (0: nothing waits)."""
+        reached: set[str] = set()
+        with self.sessions() as session, session.begin():
+            rows = session.scalars(
+                select(Message).where(Message.stage == self.step.takes)
+                .order_by(Message.id).limit(self.batch).with_for_update(skip_locked=True)).all()
+            if not rows:
+                return 0
+            results = [self._prepare(row) for row in rows]
+            begin_write(session)
+            for row, result in zip(rows, results, strict=True):
+                reached.add(self._apply(session, row, result))
+            self.bell.announce(session, reached)
+        self.bell.ring(reached)
+        return len(rows)
+
+    def drain(self) -> int:
+        """Run batches until nothing waits at the step's stage (``maild run --once``)."""
+        total = 0
+        while count := self.run_batch():
+            total += count
+        return total
+
+    def _prepare(self, row: Message) -> Any:
+        try:
+            return self.step.prepare(row)
+        except Exception as exc:  # noqa: BLE001 - recorded on the row by _apply
+            return _Failure(exc)
+
+    def _apply(self, session: Session, row: Message, result: Any) -> Stage:
+        if not isinstance(result, _Failure):
+            try:
+                with session.begin_nested():
+                    stage = self.step.apply(session, row, result)
+                    row.stage = stage
+            except Exception as exc:  # noqa: BLE001 - recorded on the row below
+                result = _Failure(exc)
+            else:
+                if stage == Stage.QUARANTINED:
+                    self._count_failure(row)
+                return stage
+        text = f"{type(result.error).__name__}: {result.error}"
+        row.stage, row.error = Stage.QUARANTINED, storable(text)
+        self._count_failure(row)
+        log.error("quarantined message=%d step=%s error=%s", row.id, self.step.name, text)
+        return Stage.QUARANTINED
+
+    def _count_failure(self, row: Message) -> None:
+        row.failed_step = self.step.name
+        row.attempts = (row.attempts or 0) + 1
+
+
+class StepWorker:
+    """Runs a step in the daemon: drains its stage, then sleeps until the stage's bell rings
+    (or ``poll_seconds`` pass, the safety net)."""
+
+    def __init__(self, runner: StepRunner, stop: threading.Event, poll_seconds: float) -> None:
+        self.runner = runner
         self.stop = stop
+        self.poll_seconds = poll_seconds
+        self.label = f"{runner.step.name}-stage"
 
     def run_once(self) -> int:
-        return parse_pending(self.sessions, self.store)
+        return self.runner.drain()
 
     def run(self) -> None:
+        wake = self.runner.bell.event(self.runner.step.takes)
         while not self.stop.is_set():
+            wake.clear()  # before looking: a ring during the batch is then not lost
             try:
-                if parse_batch(self.sessions, self.store):
+                if self.runner.run_batch():
                     continue
-            except Exception:  # noqa: BLE001 - the rows stay 'archived' and are retried
-                log.exception("parse stage failed; retrying")
-                self.stop.wait(5.0)
-            self.stop.wait(IDLE_SECONDS)
+            except Exception:  # noqa: BLE001 - rows stay where they are and are retried
+                log.exception("%s failed; retrying in %.0fs", self.label,
+                              RETRY_AFTER_FAILURE_SECONDS)
+                self.stop.wait(RETRY_AFTER_FAILURE_SECONDS)
+                continue
+            wake.wait(self.poll_seconds)
 
 
-def requeue(sessions: sessionmaker[Session], actor: str) -> int:
-    """Send every quarantined message back to the parse stage, e.g. after a parser fix or a
-    restored archive file; their old notices are dropped and the replay is audited."""
+class RequeueError(Exception):
+    """Some named rows are not quarantined by the step: nothing was requeued."""
+
+
+def requeue(sessions: sessionmaker[Session], step: Step, actor: str,
+            ids: Sequence[int] = (), bell: Bell | None = None) -> int:
+    """Send rows quarantined by ``step`` back to it (all of them, or exactly ``ids``).
+
+    A named row that this step did not quarantine (already worked on further, or failed
+    elsewhere) is refused, so a replay never redoes work a later step built on. The replay is
+    audited and wakes the step.
+    """
+    query = select(Message).where(Message.stage == Stage.QUARANTINED,
+                                  Message.failed_step == step.name)
+    if ids:
+        query = query.where(Message.id.in_(ids))
     with sessions.begin() as session:
-        rows = session.scalars(select(Message).where(Message.stage == "quarantined")).all()
-        for message in rows:
-            if message.notice is not None:
-                session.delete(message.notice)
-            message.stage, message.error = "archived", None
+        rows = session.scalars(query.order_by(Message.id)).all()
+        missing = sorted(set(ids) - {row.id for row in rows})
+        if missing:
+            raise RequeueError(f"message(s) {', '.join(map(str, missing))} are not quarantined "
+                               f"by the {step.name} step; nothing requeued")
+        for row in rows:
+            step.reset(session, row)
+            row.stage, row.error = step.takes, None
         if rows:
             AuditLog(session).record(actor, "requeued", f"{len(rows)} message(s)",
-                                     ids=[m.id for m in rows])
-        return len(rows)
+                                     step=step.name, ids=[row.id for row in rows])
+            if bell is not None:
+                bell.announce(session, step.takes)
+    if rows and bell is not None:
+        bell.ring(step.takes)
+    return len(rows)
