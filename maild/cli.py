@@ -218,13 +218,26 @@ def run(obj: Context, once: bool) -> None:
 
 
 @main.command()
+@click.option("--stage", "step_name", type=click.Choice(["parse"]), default="parse",
+              show_default=True, help="The step to replay the rows it quarantined into.")
+@click.option("--id", "ids", type=int, multiple=True,
+              help="Only this message id (repeatable); default: every row the step quarantined.")
 @click.pass_obj
-def requeue(obj: Context) -> None:
-    """Send quarantined messages back to the parse stage (after a fix)."""
-    from maild.stages import requeue as requeue_quarantined
+def requeue(obj: Context, step_name: str, ids: tuple[int, ...]) -> None:
+    """Send quarantined messages back to the step that failed them (after a fix)."""
+    from maild.bell import Bell
+    from maild.parse_stage import ParseStep
+    from maild.stages import RequeueError
+    from maild.stages import requeue as requeue_step
 
-    count = requeue_quarantined(_sessions(obj.config), actor="cli")
-    click.echo(f"requeued {count} quarantined message(s); the daemon parses them next")
+    step = {"parse": ParseStep(obj.config.raw_store())}[step_name]
+    try:
+        count = requeue_step(_sessions(obj.config), step, actor="cli", ids=ids,
+                             bell=Bell())  # on PostgreSQL, NOTIFY wakes the daemons
+    except RequeueError as exc:
+        fail(str(exc))
+    click.echo(f"requeued {count} quarantined message(s) to the {step_name} step; the daemon "
+               f"works them next")
 
 
 @main.command()

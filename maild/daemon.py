@@ -1,31 +1,40 @@
-"""The daemon: starts one worker thread per source, handles signals and config reloads.
+"""The daemon: one worker thread per source and per pipeline step, signals and config reloads.
 
 SIGTERM/SIGINT set the stop event: each worker finishes the batch in hand (already committed or
 about to be), leaves IDLE, logs out, and the process exits 0. SIGHUP, or a change to the config
-file, loads the file again; an invalid new config is logged and the running one stays.
+file, loads the file again. The new generation of workers is built (database rows, folders)
+before the running one is stopped, so a config that is invalid, or valid but unable to start
+(an impossible Maildir path, the database away), is logged and the running one stays.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import signal
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from maild.bell import Bell, NotifyListener
 from maild.config import Config, load_config
 from maild.db import make_engine, session_factory
 from maild.errors import MaildError
 from maild.ingest import Ingestor
+from maild.parse_stage import ParseStep
 from maild.sources.imap import FolderWorker
 from maild.sources.lease import node_owner
 from maild.sources.maildir import MaildirWorker
-from maild.stages import ParseWorker
+from maild.stages import StepRunner, StepWorker
 
 log = logging.getLogger("maild.daemon")
 
@@ -40,20 +49,56 @@ class Worker(Protocol):
     def run_once(self) -> int: ...
 
 
-def build_workers(config: Config, stop: threading.Event, owner: str,
-                  engine: Engine) -> list[Worker]:
-    """One worker per IMAP folder and per Maildir, then the parse stage; all share one engine
-    and archive. ``run_once`` relies on the order: sources first, then their parsing."""
-    ingestor = Ingestor(config.raw_store(), session_factory(engine, archive_dir=config.archive_dir),
-                        actor="maild")
+def build_workers(config: Config, stop: threading.Event, owner: str, engine: Engine,
+                  bell: Bell) -> list[Worker]:
+    """One worker per IMAP folder and per Maildir, then one per pipeline step; all share one
+    engine, archive and bell. ``run_once`` relies on the order: sources first, then steps.
+
+    Building touches the database (mailbox rows) and the file system (Maildir folders), so a
+    config that validates but cannot start fails here, before any running worker is stopped.
+    """
+    sessions = session_factory(engine, archive_dir=config.archive_dir)
+    ingestor = Ingestor(config.raw_store(), sessions, actor="maild", bell=bell)
     workers: list[Worker] = []
     for account in config.imap:
         workers += [FolderWorker(account, folder, ingestor, stop, owner=owner,
                                  lease_seconds=config.lease_seconds)
                     for folder in account.folders]
     workers += [MaildirWorker(source, ingestor, stop) for source in config.maildirs]
-    workers.append(ParseWorker(ingestor.sessions, ingestor.store, stop))
+    parse = StepRunner(ParseStep(ingestor.store), sessions, bell)
+    workers.append(StepWorker(parse, stop, config.stage_poll_seconds))
     return workers
+
+
+@contextlib.contextmanager
+def sole_daemon(database: str) -> Iterator[None]:
+    """Hold the one-daemon lock of a SQLite database for as long as the daemon runs.
+
+    A SQLite file has one writer at a time and no ``SKIP LOCKED``: two daemons on it would claim
+    the same rows. The second one is refused with a clear error instead (a fleet shares
+    PostgreSQL). The lock is an ``flock`` beside the database, released by the kernel when the
+    process ends however it ends, so a kill -9 never leaves it behind.
+    """
+    url = make_url(database)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    path = Path(f"{url.database}.daemon.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise MaildError(f"another maild daemon ({holder}) is running on the SQLite database "
+                             f"{url.database}; SQLite serves one daemon, use PostgreSQL to run "
+                             f"several") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
 
 
 def run_once(config: Config) -> int:
@@ -61,14 +106,16 @@ def run_once(config: Config) -> int:
     failures = 0
     engine = make_engine(config.database)
     try:
-        for worker in build_workers(config, threading.Event(), node_owner(), engine):
-            try:
-                count = worker.run_once()
-                log.info("finished worker=%s count=%d", worker.label, count)
-            except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row by the worker
-                failures += 1
-                log.error("sync failed mailbox=%s error=%s: %s", worker.label,
-                          type(exc).__name__, exc)
+        with sole_daemon(config.database):
+            for worker in build_workers(config, threading.Event(), node_owner(), engine,
+                                        Bell()):
+                try:
+                    count = worker.run_once()
+                    log.info("finished worker=%s count=%d", worker.label, count)
+                except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row
+                    failures += 1
+                    log.error("sync failed mailbox=%s error=%s: %s", worker.label,
+                              type(exc).__name__, exc)
     finally:
         engine.dispose()
     return failures
@@ -76,30 +123,47 @@ def run_once(config: Config) -> int:
 
 @dataclass
 class _Generation:
-    """The workers started from one config, stopped together on reload or shutdown."""
+    """The workers built from one config, started and stopped together."""
 
     config: Config
     stop: threading.Event
-    threads: list[threading.Thread]
+    bell: Bell
+    workers: list[Worker]
     engine: Engine
+    threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        runners: list[Callable[[], None]] = [worker.run for worker in self.workers]
+        labels = [worker.label for worker in self.workers]
+        if self.engine.dialect.name == "postgresql":
+            listener = NotifyListener(self.config.database, self.bell, self.stop)
+            runners.append(listener.run)
+            labels.append(listener.label)
+        for run, label in zip(runners, labels, strict=True):
+            thread = threading.Thread(target=run, name=label, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+        log.info("started workers=%d", len(self.threads))
 
     def halt(self, timeout: float = 60.0) -> None:
         self.stop.set()
+        self.bell.ring_all()
         for thread in self.threads:
             thread.join(timeout)
         self.engine.dispose()
 
 
-def _start(config: Config, owner: str) -> _Generation:
+def _build(config: Config, owner: str) -> _Generation:
+    """Everything a config needs to run, built but not started; raises when it cannot start."""
     stop = threading.Event()
-    threads = []
+    bell = Bell()
     engine = make_engine(config.database)
-    for worker in build_workers(config, stop, owner, engine):
-        thread = threading.Thread(target=worker.run, name=worker.label, daemon=True)
-        thread.start()
-        threads.append(thread)
-    log.info("started sources=%d", len(threads))
-    return _Generation(config, stop, threads, engine)
+    try:
+        workers = build_workers(config, stop, owner, engine, bell)
+    except BaseException:
+        engine.dispose()
+        raise
+    return _Generation(config, stop, bell, workers, engine)
 
 
 def _mtime(path: Path | None) -> float | None:
@@ -138,21 +202,30 @@ class Daemon:
         except MaildError as exc:
             log.error("config reload rejected, keeping the running config: %s", exc)
             return current
+        try:
+            new = _build(config, self.owner)
+        except (MaildError, SQLAlchemyError, OSError) as exc:
+            log.error("config reload rejected, keeping the running config: cannot start %s: "
+                      "%s: %s", config.path, type(exc).__name__, exc)
+            return current
         log.info("config reloaded path=%s", config.path)
         current.halt()
         self.config = config
-        return _start(config, self.owner)
+        new.start()
+        return new
 
     def run(self) -> None:
-        generation = _start(self.config, self.owner)
-        seen_mtime = _mtime(self.config.path)
-        try:
-            while not self.shutdown.wait(CONFIG_POLL_SECONDS):
-                mtime = _mtime(self.config.path)
-                if self.reload_requested.is_set() or mtime != seen_mtime:
-                    self.reload_requested.clear()
-                    seen_mtime = mtime
-                    generation = self.reload(generation)
-        finally:
-            generation.halt()
-            log.info("stopped")
+        with sole_daemon(self.config.database):
+            generation = _build(self.config, self.owner)
+            generation.start()
+            seen_mtime = _mtime(self.config.path)
+            try:
+                while not self.shutdown.wait(CONFIG_POLL_SECONDS):
+                    mtime = _mtime(self.config.path)
+                    if self.reload_requested.is_set() or mtime != seen_mtime:
+                        self.reload_requested.clear()
+                        seen_mtime = mtime
+                        generation = self.reload(generation)
+            finally:
+                generation.halt()
+                log.info("stopped")

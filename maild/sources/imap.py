@@ -28,6 +28,7 @@ from imapclient import IMAPClient
 
 from maild.audit import AuditLog
 from maild.config import ImapAccount
+from maild.errors import SourceError
 from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor, batched
 from maild.sources import checkpoints
 from maild.sources.imap_fetch import fetch_messages, fetch_sizes
@@ -42,7 +43,8 @@ def connect(account: ImapAccount) -> IMAPClient:
     """Open and authenticate a connection. The secret is read now and never kept or logged.
 
     TLS always verifies the server's certificate and name, against the system's CAs or the
-    account's ``ca_file`` (a private CA).
+    account's ``ca_file`` (a private CA). TCP keepalive is on, so a connection that a NAT box
+    dropped silently fails within a few ``keepalive_seconds`` instead of looking idle.
     """
     context = ssl.create_default_context(
         cafile=str(account.ca_file) if account.ca_file else None)
@@ -53,17 +55,45 @@ def connect(account: ImapAccount) -> IMAPClient:
     # large share of a backfill's CPU, and message text in debug logs. Off.
     client._imap.debug = 0
     try:
+        enable_keepalive(client.socket(), account.keepalive_seconds)
         if account.tls == "starttls":
             client.starttls(context)
         if account.oauth2_token is not None:
             client.oauth2_login(account.username, account.oauth2_token.reveal())
         else:
             assert account.password is not None
-            client.login(account.username, account.password.reveal())
+            login(client, account.username, account.password.reveal())
     except BaseException:
         _close(client)
         raise
     return client
+
+
+def login(client: IMAPClient, username: str, password: str) -> None:
+    """Authenticate with LOGIN, or with AUTHENTICATE PLAIN when the name or password is not
+    ASCII: LOGIN's quoted strings are ASCII only, SASL PLAIN carries UTF-8 (RFC 4616, RFC 6855).
+
+    Neither the password nor any part of it appears in an error: imaplib's own encoding error
+    quotes the offending character, so it is replaced by a message naming only the account.
+    """
+    try:
+        if username.isascii() and password.isascii():
+            client.login(username, password)
+        else:
+            client.plain_login(username, password)
+    except UnicodeError:
+        raise SourceError(f"cannot send the credentials of {username!r}: the server needs "
+                          f"them in ASCII") from None
+
+
+def enable_keepalive(sock: socket.socket, seconds: int) -> None:
+    """TCP keepalive probes after ``seconds`` of silence, then every quarter of that; four
+    unanswered probes close the socket."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    if hasattr(socket, "TCP_KEEPIDLE"):  # Linux; other systems keep their defaults
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, seconds)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(1, seconds // 4))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 4)
 
 
 def _close(client: IMAPClient) -> None:
@@ -88,6 +118,23 @@ def peer_closed(client: IMAPClient) -> bool:
         return bool(readable) and socket.socket.recv(sock, 1, socket.MSG_PEEK) == b""
     except (OSError, ValueError):
         return True
+
+
+def take_mailbox_news(client: IMAPClient) -> bool:
+    """True when the server reported a new message count (``EXISTS``) since the last look.
+
+    A server may send ``EXISTS`` during any command (RFC 3501 §7.3.1, §5.2), not only in IDLE.
+    imaplib files untagged responses that the running command did not ask for in
+    ``untagged_responses``, where they would sit unseen while the worker enters IDLE and waits
+    for a push that already came. imapclient has no accessor for them, hence the one reach into
+    ``client._imap`` here.
+    """
+    return bool(client._imap.untagged_responses.pop("EXISTS", None))
+
+
+def reports_new_mail(responses: list[tuple[object, ...]]) -> bool:
+    """True when parsed untagged responses (from IDLE or NOOP) include EXISTS or RECENT."""
+    return any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses)
 
 
 def batches(sizes: dict[int, int], max_count: int, max_bytes: int) -> Iterator[list[int]]:
@@ -147,7 +194,7 @@ class FolderWorker:
                     self.client = connect(self.account)
                     self._select()
                     log.info("connected mailbox=%s", self.label)
-                self.sync()
+                self.sync_until_quiet()
                 attempt = 0
                 self.wait_for_news()
             except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row, then retried
@@ -205,12 +252,31 @@ class FolderWorker:
         self.uidvalidity = uidvalidity
         self.last_uid = row.last_uid
         self.server_uidnext = int(status.get(b"UIDNEXT", 0))
+        take_mailbox_news(self.client)  # SELECT's own EXISTS: the sync that follows covers it
+
+    def sync_until_quiet(self) -> int:
+        """Sync, and sync again while the server reported new mail during the sync itself.
+
+        An ``EXISTS`` that arrives during SEARCH, FETCH or STORE is not repeated when IDLE
+        starts, so a message delivered mid-sync would otherwise wait for the IDLE renewal.
+        Each extra round is one SEARCH when nothing new is there.
+        """
+        new = self.sync()
+        rounds = 1
+        while self.client is not None and take_mailbox_news(self.client):
+            if self.stop.is_set():
+                break
+            rounds += 1
+            log.debug("new mail reported during sync mailbox=%s round=%d", self.label, rounds)
+            new += self.sync()
+        return new
 
     def sync(self) -> int:
         """Fetch everything above the checkpoint; returns how many messages were new."""
         assert self.client is not None
         client = self.client
         self.unfetchable = None  # shown in status until the next sync; the audit log keeps it
+        take_mailbox_news(client)  # news older than this SEARCH is what it is about to find
         # "n:*" always matches the highest UID, even below n (RFC 3501 §6.4.8): filter it out.
         pending = sorted(u for u in client.search(["UID", f"{self.last_uid + 1}:*"])
                          if u > self.last_uid)
@@ -345,29 +411,47 @@ class FolderWorker:
             self._after_archive(pending)
 
     def wait_for_news(self) -> None:
-        """Block until the server reports new mail, the IDLE renewal is due, or we stop.
+        """Block until the server reports new mail, a liveness check is due, or we stop.
 
-        RFC 2177: servers may drop an IDLE after 30 minutes, so it is re-issued earlier
-        (``idle_renew_seconds``). Without IDLE, NOOP every ``poll_seconds``.
+        IDLE (RFC 2177) is ended and the folder synced at least every ``keepalive_seconds``:
+        the round trip proves the connection alive (a silent one fails at the read timeout), and
+        servers may drop an IDLE after 30 minutes anyway (``idle_renew_seconds``). Without IDLE,
+        see :meth:`poll_with_noop`.
         """
         assert self.client is not None
         client = self.client
         if not client.has_capability("IDLE"):
-            self.stop.wait(self.account.poll_seconds)
-            if not self.stop.is_set():
-                client.noop()
+            self.poll_with_noop()
             return
         client.idle()
         started = time.monotonic()
+        check_after = min(self.account.idle_renew_seconds, self.account.keepalive_seconds)
         try:
             while not self.stop.is_set():
                 self.lease.hold()
                 responses = client.idle_check(timeout=1)
-                if any(len(r) > 1 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                if reports_new_mail(responses):
                     return
                 if not responses and peer_closed(client):
                     raise ConnectionResetError("server closed the connection during IDLE")
-                if time.monotonic() - started >= self.account.idle_renew_seconds:
+                if time.monotonic() - started >= check_after:
                     return
         finally:
             client.idle_done()
+
+    def poll_with_noop(self) -> None:
+        """For servers without IDLE: NOOP every ``poll_seconds`` (at most ``keepalive_seconds``
+        apart, as a liveness check) until the server reports new mail (RFC 3501 §6.1.2: NOOP
+        is how a client lets the server send EXISTS). The lease is renewed while waiting."""
+        assert self.client is not None
+        interval = min(self.account.poll_seconds, self.account.keepalive_seconds)
+        while not self.stop.is_set():
+            due = time.monotonic() + interval
+            while not self.stop.is_set() and (left := due - time.monotonic()) > 0:
+                self.lease.hold()
+                self.stop.wait(min(left, self.lease.ttl / 3))
+            if self.stop.is_set():
+                return
+            self.client.noop()
+            if take_mailbox_news(self.client):
+                return

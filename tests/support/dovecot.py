@@ -435,7 +435,11 @@ class DovecotServer:
         name = user or self.user
         imap = IMAPClient(self.host, port=self.port, ssl=False, timeout=timeout)
         try:
-            imap.login(name, self.users[name])
+            password = self.users[name]
+            if password.isascii():
+                imap.login(name, password)
+            else:  # LOGIN's quoted strings are ASCII only; SASL PLAIN carries UTF-8
+                imap.plain_login(name, password)
         except BaseException:
             imap.shutdown()
             raise
