@@ -6,12 +6,14 @@ eBay `NN-NNNNN-NNNNN`, Temu `PO-NNN-…`); everything else must follow its label
 "Artikelnummer", "订单号"), which keeps phone numbers, dates, postcodes and tracking numbers out.
 Labels are tables per kind (`CASE_LABELS`, `SKU_LABELS`, ...); the separator after a label
 allows a bracketed gloss, a French space before the colon and a full-width colon.
-Results are deduplicated and kept in order of appearance.
+Results are deduplicated and kept in order of appearance. Table cells (`tables`) are read as
+"label: value" lines, so a value under an "Item ID" column header counts as labelled.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from maild.parsers.notice import IDENTIFIER_KEYS
@@ -67,6 +69,10 @@ EBAY_ITEM_LABELS = _labels(
     r"número (?:de|del) artículo",
     r"numero (?:dell')?oggetto",
     r"物品编号",
+    r"\b(?:your |the )?listing(?: ID| number)?",
+    r"\banuncio",
+    r"\binserzione",
+    r"\bAngebot(?:snummer)?",
 )
 WALMART_ITEM_LABELS = _labels(
     r"\bitem(?: ID| number)?",
@@ -175,9 +181,29 @@ _MORE = re.compile(
 _SKU_SHAPE = re.compile(r"[\d_-]")
 
 
-def extract(text: str, platform: str) -> dict[str, list[str]]:
-    """All six identifier lists for `text` (subject + body) of a notice from `platform`."""
-    text = text[:SCAN_CHARS]
+def extract(
+    text: str, platform: str, cells: Sequence[tuple[str, str]] = ()
+) -> dict[str, list[str]]:
+    """All six identifier lists for `text` (subject + body) of a notice from `platform`.
+
+    `cells` are the (label, value) pairs of the notice's HTML tables (`tables`): each is read as
+    "label: value" after the text, and a value the tables file under one kind is dropped from
+    any other kind the flattened text put it in.
+    """
+    if not cells:
+        return _extract(text[:SCAN_CHARS], platform)
+    table_text = "\n".join(f"{label}: {value}" for label, value in cells)
+    found = _extract(f"{text[:SCAN_CHARS]}\n{table_text}", platform)
+    kind_of = {
+        value: key for key, values in _extract(table_text, platform).items() for value in values
+    }
+    return {
+        key: [value for value in values if kind_of.get(value, key) == key]
+        for key, values in found.items()
+    }
+
+
+def _extract(text: str, platform: str) -> dict[str, list[str]]:
     found: dict[str, list[tuple[int, str]]] = {key: [] for key in IDENTIFIER_KEYS}
     lowered = text.lower()
     for rule in RULES:

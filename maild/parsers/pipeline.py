@@ -26,6 +26,7 @@ from maild.parsers import (
     mime,
     shein,
     summary,
+    tables,
     temu,
     walmart,
 )
@@ -174,7 +175,9 @@ def _parse(message: object, message_id: str | None) -> Notice:
         category = "phishing_suspect"
     if category == "phishing_suspect":
         deadline = None
-    ids = identifiers.extract(f"{subject}\n{body}", spec.name)
+    ids = identifiers.extract(
+        f"{subject}\n{body}", spec.name, tables.labelled_cells(original.headers)
+    )
     reinstated = category == "appeal_decision" and _is_reinstated(body)
     action = _action_required(category, deadline is not None, reinstated)
     rules = default_rules()
