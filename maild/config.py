@@ -21,7 +21,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from maild.archive import SYNC_MODES, RawStore
-from maild.config_clients import CLIENTS_DIR, Client, load_clients_dir, parse_client
+from maild.config_clients import (
+    CLIENTS_DIR,
+    Client,
+    clients_dir_files,
+    load_clients_dir,
+    parse_client,
+)
 from maild.config_smtp import SmtpSettings, parse_fallback, parse_smtp
 from maild.config_table import Secret, Table, is_loopback, read_toml, resolve
 from maild.errors import ConfigError
@@ -116,14 +122,34 @@ class Config:
 
     def config_files(self) -> tuple[Path, ...]:
         """Every file this config was loaded from: the main file, then the ``clients.d``
-        files; a reload watches these (and ``clients_dir`` for files that appear)."""
+        files (``files_stamp`` also sees client files added since)."""
         return ((self.path,) if self.path else ()) + self.client_files
+
+    def files_stamp(self) -> tuple[tuple[str, int | None], ...]:
+        """What a reload watches, read now: the main file and every client file in
+        ``clients_dir`` with its modification time, so an edited, added or removed client file
+        changes the stamp as an edit of the main file does."""
+        files = [self.path] if self.path else []
+        if self.clients_dir is not None:
+            try:
+                files += clients_dir_files(self.clients_dir)
+            except (ConfigError, OSError):  # not a folder, or going away: its own time tells
+                files.append(self.clients_dir)
+        return tuple((str(path), _mtime_ns(path)) for path in files)
+
+
+def _mtime_ns(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _imap_account(table: Table) -> ImapAccount:
     if "password" in table.data:
         raise table.fail("password", "inline passwords are not accepted; use password_env "
                                      "or password_file")
+    name: str = table.string("name")
     host: str = table.string("host")
     tls: str = table.choice("tls", TLS_MODES, "implicit")
     if tls == "plain" and not is_loopback(host):
@@ -156,7 +182,7 @@ def _imap_account(table: Table) -> ImapAccount:
         raise table.fail("reconnect_max_seconds", f"must be at least reconnect_min_seconds "
                                                   f"({reconnect_min:g}), not {reconnect_max:g}")
     account = ImapAccount(
-        name=table.string("name"), host=host, tls=tls,
+        name=name, host=host, tls=tls,
         port=table.port("port", {"implicit": 993}.get(tls, 143)),
         ca_file=table.existing_file("ca_file"),
         username=table.string("username"),
@@ -238,18 +264,32 @@ def _maild(table: Table) -> dict[str, Any]:
     return values
 
 
-def _local_sources(top: Table) -> list[MaildirSource]:
-    sources = []
+def _sources(top: Table) -> tuple[tuple[ImapAccount, ...], tuple[MaildirSource, ...]]:
+    """``[[imap]]``, ``[[maildir]]`` and ``[[dropfolder]]``; names unique across all of them
+    (they key the mailbox rows), and no local folder watched twice."""
+    accounts: list[ImapAccount] = []
+    local: list[MaildirSource] = []
+    seen: set[str] = set()
+    for table in top.tables("imap"):
+        accounts.append(_imap_account(table))
+        _unique(table, accounts[-1].name, seen)
     for kind, key in (("maildir", "maildir"), ("drop", "dropfolder")):
         for table in top.tables(key):
-            sources.append(MaildirSource(name=table.string("name"), path=table.path("path"),
-                                         kind=kind, role=table.choice("role", ROLES, "platform")))
+            source = MaildirSource(name=table.string("name"), path=table.path("path"),
+                                   kind=kind, role=table.choice("role", ROLES, "platform"))
             table.check_unknown()
-    paths = [s.path for s in sources]
-    duplicate = next((p for p in paths if paths.count(p) > 1), None)
-    if duplicate:
-        raise ConfigError(f"{top.file}: local folder {duplicate} is watched twice")
-    return sources
+            _unique(table, source.name, seen)
+            if any(s.path == source.path for s in local):
+                raise table.fail("path", f"{source.path} is already watched by another source")
+            local.append(source)
+    return tuple(accounts), tuple(local)
+
+
+def _unique(table: Table, name: str, seen: set[str]) -> None:
+    if name in seen:
+        raise table.fail("name", f"{name!r} is the name of another source; names must be "
+                                 f"unique")
+    seen.add(name)
 
 
 def _clients(top: Table, path: Path | None) -> tuple[Client, ...]:
@@ -278,18 +318,12 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
         raise core.fail("secret_env", "is required with [smtp] (or secret_file): it keys the "
                                       "HMAC of the reply tokens in reply_address")
     fallback = parse_fallback(top.table("fallback"))
-    accounts = tuple(_imap_account(t) for t in top.tables("imap"))
-    maildirs = tuple(_local_sources(top))
+    accounts, maildirs = _sources(top)
     clients = _clients(top, path)
     client_files = tuple(c.source for c in clients if c.source is not None and c.source != path)
     top.check_unknown()
-    config = Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
-                    clients=clients, client_files=client_files, **values)
-    names = config.source_names()
-    duplicate = next((n for n in names if names.count(n) > 1), None)
-    if duplicate:
-        raise ConfigError(f"{file}: source name {duplicate!r} is used twice; names must be unique")
-    return config
+    return Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
+                  clients=clients, client_files=client_files, **values)
 
 
 def load_config(path: Path | None) -> Config:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from maild.config_table import Secret, Table, read_toml
+from maild.config_table import Secret, Table, plain_of, read_toml
 from maild.errors import ConfigError
 from maild.routing.triage import PRIORITIES
 
@@ -107,6 +107,11 @@ class Client:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def decision_maker_address(self) -> str:
+        """The decision-maker's bare address, lower-cased: what an approval's sender must be."""
+        return plain_of(self.decision_maker) or self.decision_maker
 
     @property
     def calendar_country(self) -> str:

@@ -126,6 +126,8 @@ def test_a_full_client_loads_typed(tmp_path: Path) -> None:
     client = config.client("acme")
     assert client is not None and config.client("nobody") is None
     assert client.languages == ("zh", "en") and client.zone.key == "Asia/Shanghai"
+    assert client.decision_maker == "Li Wei <li.wei@acme.example>"
+    assert client.decision_maker_address == "li.wei@acme.example"
     assert (client.hours.opens, client.hours.closes, client.hours.days) == (540, 1260,
                                                                             "business")
     store = client.stores[0]
@@ -318,6 +320,26 @@ def test_a_bad_clients_d_file_is_a_config_error_naming_it(tmp_path: Path, text: 
     assert expected in str(info.value)
     if "also defined" in expected:
         assert str(info.value).endswith(f"in {main}; ids must be unique")
+
+
+def test_files_stamp_changes_when_a_client_file_is_added_edited_or_removed(
+        tmp_path: Path) -> None:
+    """GIVEN a loaded config WHEN a clients.d file appears, is edited, or is removed THEN
+    files_stamp() (what the daemon compares to decide on a reload) changes each time, and an
+    editor's backup file does not change it."""
+    main = write(tmp_path, BASE + CLIENT)
+    config = load_config(main)
+    stamps = [config.files_stamp()]
+    bolt = write(tmp_path / "clients.d", CLIENT_FILE.format(id="bolt"), "bolt.toml")
+    stamps.append(config.files_stamp())
+    write(tmp_path / "clients.d", "backup", "bolt.toml~")
+    assert config.files_stamp() == stamps[-1]
+    os.utime(bolt, ns=(1, 1))
+    stamps.append(config.files_stamp())
+    bolt.unlink()
+    stamps.append(config.files_stamp())
+    assert all(before != after for before, after in zip(stamps, stamps[1:], strict=False))
+    assert stamps[0] == stamps[-1] == ((str(main), main.stat().st_mtime_ns),)
 
 
 def test_clients_d_that_is_a_file_is_refused(tmp_path: Path) -> None:
