@@ -18,9 +18,9 @@ For each database (a SQLite file, and a throw-away PostgreSQL database on 127.0.
    is the start of the clock.
 4. Polls the database every 5 ms for ``message`` rows (archived) and ``notice`` rows joined on
    them (parsed), by the Message-ID it set, and records when each first became visible.
-5. Prints p50/p95/p99/max of accept -> delivered (Postfix's own ``delay=``), accept -> archived
-   and accept -> parsed, and how many notices were not parsed within ``--drain-seconds`` after
-   the last send.
+5. Prints p50/p95/p99/max of accept -> delivered (Postfix's own ``delay=``), accept -> archived,
+   accept -> parsed and archived -> parsed (the parse step's own hop), and how many notices
+   were not parsed within ``--drain-seconds`` after the last send.
 
 The 60-second poll line is *computed*, not run: Dovecot always offers IDLE, so a daemon run
 against it never polls. A helpdesk that checks the mailbox every ``--poll-seconds`` makes each
@@ -270,10 +270,10 @@ def with_poll_wait(latencies: Sequence[float], poll_seconds: float) -> list[floa
 
 def row(label: str, values: Sequence[float], expected: int) -> str:
     if not values:
-        return f"{label:<38} {0:>6}/{expected:<6} {'-':>8} {'-':>8} {'-':>8} {'-':>8}"
+        return f"{label:<42} {0:>6}/{expected:<6} {'-':>8} {'-':>8} {'-':>8} {'-':>8}"
     figures = [percentile(values, p) for p in (50, 95, 99)] + [values[-1]]
     shown = " ".join(f"{v:8.3f}" for v in figures)
-    return f"{label:<38} {len(values):>6}/{expected:<6} {shown}"
+    return f"{label:<42} {len(values):>6}/{expected:<6} {shown}"
 
 
 def report(kind: str, samples: Sequence[Sample], drain: float, poll_seconds: float) -> None:
@@ -283,6 +283,9 @@ def report(kind: str, samples: Sequence[Sample], drain: float, poll_seconds: flo
     print(row(f"{kind}: accept -> delivered (Postfix)", delivered, n))
     print(row(f"{kind}: accept -> archived", since_accept(samples, "archived"), n))
     print(row(f"{kind}: accept -> parsed", parsed, n))
+    print(row(f"{kind}: archived -> parsed", sorted(
+        s.parsed - s.archived for s in samples if s.parsed is not None and s.archived is not None
+    ), n))
     print(row(f"{kind}: {poll_seconds:g} s poll, computed", with_poll_wait(parsed, poll_seconds),
               n * POLL_PHASES))
     missing = [s.message_id for s in samples if s.parsed is None]
@@ -313,7 +316,7 @@ def main() -> None:
     print(f"maild latency: {args.count} notices at {args.rate:g}/s, Postfix -> Dovecot LMTP -> "
           f"maild run (IMAP IDLE) -> parsed notice row")
     print(f"maild: {git_state()}; loadavg at start: {loadavg()}")
-    print(f"{'seconds after the SMTP 250 reply':<38} {'n':>13} {'p50':>8} {'p95':>8} "
+    print(f"{'seconds after the SMTP 250 reply':<42} {'n':>13} {'p50':>8} {'p95':>8} "
           f"{'p99':>8} {'max':>8}")
     for kind in kinds:
         samples = run_one(kind, args.count, args.rate, args.drain_seconds)
