@@ -11,6 +11,9 @@ Two ways to make a batch durable (``archive_sync``):
   the writes, so a write-back error of any of them is reported (Linux >= 5.8).
 - ``fsync``: each file fsynced before its rename, then every touched directory fsynced; the
   classic sequence, for other systems or an archive on a busy shared filesystem.
+
+Files are written under ``tmp/`` first; what a killed writer left there is swept away when a
+store first writes (``RawStore._sweep_tmp``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import ctypes
 import ctypes.util
 import hashlib
 import os
+import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -33,6 +38,9 @@ _CHUNK = 1024 * 1024
 FSYNC_THREADS = 8
 SYNC_MODES = ("syncfs", "fsync")
 _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+#: A temp file untouched this long is a crash's leftover whoever wrote it (``_sweep_tmp``).
+STALE_TMP_SECONDS = 3600.0
+_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,25 @@ def _load_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = _load_syncfs()
 
 
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (signal 0 checks without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, run by another user
+    return True
+
+
+def _stale_tmp(name: str, mtime: float, now: float) -> bool:
+    """Whether a temp file ``{sha}.{pid}.{thread}.{host}`` was left by a writer that is gone."""
+    parts = name.split(".", 3)
+    if len(parts) == 4 and parts[3] == _HOST and parts[1].isdigit() and not _alive(int(parts[1])):
+        return True
+    return now - mtime > STALE_TMP_SECONDS
+
+
 def default_sync_mode() -> str:
     return "syncfs" if _SYNCFS is not None else "fsync"
 
@@ -78,6 +105,8 @@ class RawStore:
         self.root = root
         self._tmp = root / "tmp"
         self._known_dirs: set[str] = set()
+        self._swept = False
+        self._sweep_lock = threading.Lock()
         self.sync_mode = sync_mode or default_sync_mode()
         if self.sync_mode not in SYNC_MODES or (self.sync_mode == "syncfs" and _SYNCFS is None):
             raise ArchiveError(f"archive_sync {self.sync_mode!r} is not available here")
@@ -91,6 +120,28 @@ class RawStore:
 
     def _prepare(self) -> None:
         self._tmp.mkdir(parents=True, exist_ok=True)
+        if not self._swept:
+            with self._sweep_lock:  # the store's other writer threads wait for the sweep
+                if not self._swept:
+                    self._sweep_tmp()
+                    self._swept = True
+
+    def _sweep_tmp(self) -> None:
+        """Remove the temp files a killed writer left (kill -9, power cut), once per store.
+
+        Only files no live writer can own go: a name of this host whose process is gone, or any
+        file untouched for ``STALE_TMP_SECONDS`` (a writer of another host sharing the archive
+        cannot be asked whether it lives; no write takes that long). A file of a live process,
+        this one's other stores included, stays.
+        """
+        now = time.time()
+        with os.scandir(self._tmp) as entries:
+            for entry in entries:
+                try:
+                    if _stale_tmp(entry.name, entry.stat(follow_symlinks=False).st_mtime, now):
+                        os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue  # its writer renamed it, or another sweep took it
 
     def put(self, raw: bytes) -> Stored:
         """Store one message durably; see ``put_many`` for batches."""
@@ -139,16 +190,17 @@ class RawStore:
     def _write(self, sha: str, raw: bytes, *, fsync: bool) -> None:
         """Write one file under its final name through a temp file and a rename.
 
-        The temp name is unique per content, process and thread, so no random-name search is
-        needed; the file is created read-only at once (writing through the open descriptor is
-        still allowed). A temp file left by a crash under the same name is replaced.
+        The temp name is unique per content, process, thread and host (see ``_sweep_tmp``), so
+        no random-name search is needed; the file is created read-only at once (writing through
+        the open descriptor is still allowed). A temp file left by a crash under the same name
+        is replaced.
         """
         final = self._file(sha)
         folder = final[: -len(sha) - 1]
         if folder not in self._known_dirs:
             os.makedirs(folder, exist_ok=True)
             self._known_dirs.add(folder)
-        tmp = f"{self._tmp}/{sha}.{os.getpid()}.{threading.get_ident()}"
+        tmp = f"{self._tmp}/{sha}.{os.getpid()}.{threading.get_ident()}.{_HOST}"
         try:
             try:
                 fd = os.open(tmp, _TMP_FLAGS, 0o440)

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from socket import gethostname
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -111,7 +112,7 @@ def test_a_temp_file_left_by_a_crash_is_replaced(tmp_path: Path) -> None:
     raw = b"Subject: crash\r\n\r\n" + b"x" * 1000
     sha = hashlib.sha256(raw).hexdigest()
     (tmp_path / "tmp").mkdir()
-    stale = tmp_path / "tmp" / f"{sha}.{os.getpid()}.{threading.get_ident()}"
+    stale = tmp_path / "tmp" / f"{sha}.{os.getpid()}.{threading.get_ident()}.{gethostname()}"
     stale.write_bytes(b"Subject: cr")
     stale.chmod(0o440)
     assert store.put(raw).new
