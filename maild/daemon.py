@@ -2,9 +2,10 @@
 
 SIGTERM/SIGINT set the stop event: each worker finishes the batch in hand (already committed or
 about to be), leaves IDLE, logs out, and the process exits 0. SIGHUP, or a change to the config
-file, loads the file again. The new generation of workers is built (database rows, folders)
-before the running one is stopped, so a config that is invalid, or valid but unable to start
-(an impossible Maildir path, the database away), is logged and the running one stays.
+file or to a file of its ``clients.d`` folder, loads it again. The new generation of workers is
+built (database rows, folders) before the running one is stopped, so a config that is invalid,
+or valid but unable to start (an impossible Maildir path, the database away), is logged and the
+running one stays.
 """
 
 from __future__ import annotations
@@ -166,13 +167,6 @@ def _build(config: Config, owner: str) -> _Generation:
     return _Generation(config, stop, bell, workers, engine)
 
 
-def _mtime(path: Path | None) -> float | None:
-    try:
-        return path.stat().st_mtime if path else None
-    except OSError:
-        return None
-
-
 class Daemon:
     """Runs until told to stop; reloads its config on SIGHUP or when the file changes."""
 
@@ -218,13 +212,13 @@ class Daemon:
         with sole_daemon(self.config.database):
             generation = _build(self.config, self.owner)
             generation.start()
-            seen_mtime = _mtime(self.config.path)
+            seen = self.config.files_stamp()
             try:
                 while not self.shutdown.wait(CONFIG_POLL_SECONDS):
-                    mtime = _mtime(self.config.path)
-                    if self.reload_requested.is_set() or mtime != seen_mtime:
+                    stamp = self.config.files_stamp()  # the file and its clients.d files
+                    if self.reload_requested.is_set() or stamp != seen:
                         self.reload_requested.clear()
-                        seen_mtime = mtime
+                        seen = stamp
                         generation = self.reload(generation)
             finally:
                 generation.halt()

@@ -36,6 +36,7 @@ class Incoming:
     origin: str
     uid: int | None = None
     internal_date: datetime | None = None
+    stage: Stage = Stage.ARCHIVED  # see maild.stages.first_stage
 
 
 @dataclass(frozen=True)
@@ -152,14 +153,15 @@ class Ingestor:
                     "uidvalidity": checkpoint.uidvalidity if checkpoint else None,
                     "uid": item.uid, "origin": storable(item.origin)[:1000],
                     "internal_date": item.internal_date, "received_at": now,
-                    "stage": Stage.ARCHIVED.value, "direction": "in", "error": None,
+                    "stage": item.stage.value, "direction": "in", "error": None,
                 })
                 events.append((self.actor, "archived", sha,
                                {key: rows[-1][key] for key in ARCHIVED_FIELDS}))
+            reached = {str(row["stage"]) for row in rows}
             if rows:
                 session.execute(insert(cast(Table, Message.__table__)), rows)
                 AuditLog(session).record_many(events)
-                self.bell.announce(session, Stage.ARCHIVED)
+                self.bell.announce(session, reached)
             new = len(rows)
             if checkpoint is not None:
                 mailbox = session.get_one(Mailbox, checkpoint.mailbox_id)
@@ -169,5 +171,5 @@ class Ingestor:
                     mailbox.last_uid = max(mailbox.last_uid, checkpoint.last_uid)
                 mailbox.last_sync = now
         if new:
-            self.bell.ring(Stage.ARCHIVED)  # the parse step wakes now, not at its next poll
+            self.bell.ring(reached)  # the next step wakes now, not at its next poll
         return BatchResult(new=new, duplicates=duplicates)

@@ -42,8 +42,16 @@ class Stage(StrEnum):
     """Where a message row stands; each value names what has been done to it."""
 
     ARCHIVED = "archived"
+    RECEIVED = "received"
     PARSED = "parsed"
     QUARANTINED = "quarantined"
+
+
+def first_stage(role: str) -> Stage:
+    """Where a source's new rows start (DESIGN §4.6): only ``platform`` mail waits for the parse
+    step; mail of ``replies`` and ``service`` mailboxes (advisors' drafts, decisions, clients'
+    tickets) is ``received``, kept for the intake of the reply path, never read as a notice."""
+    return Stage.ARCHIVED if role == "platform" else Stage.RECEIVED
 
 
 class Step(Protocol):

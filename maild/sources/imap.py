@@ -33,6 +33,7 @@ from maild.ingest import BatchResult, Checkpoint, Incoming, Ingestor, batched
 from maild.sources import checkpoints
 from maild.sources.imap_fetch import fetch_messages, fetch_sizes
 from maild.sources.lease import Lease, node_owner
+from maild.stages import first_stage
 
 log = logging.getLogger("maild.imap")
 
@@ -349,7 +350,7 @@ class FolderWorker:
             self._record_unfetchable(uids[0], exc)
             return []
         # A UID missing from the answer was expunged meanwhile: nothing left to keep.
-        return [Incoming(raw=response[uid].raw, uid=uid,
+        return [Incoming(raw=response[uid].raw, uid=uid, stage=first_stage(self.account.role),
                          internal_date=response[uid].internal_date,
                          origin=f"imap:{self.label};uidvalidity={self.uidvalidity};uid={uid}")
                 for uid in uids if uid in response]

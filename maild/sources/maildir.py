@@ -26,6 +26,7 @@ from watchdog.observers import Observer
 from maild.config import MaildirSource
 from maild.ingest import Incoming, Ingestor
 from maild.sources import checkpoints
+from maild.stages import first_stage
 
 log = logging.getLogger("maild.maildir")
 
@@ -117,7 +118,8 @@ class MaildirWorker:
             raw = path.read_bytes()
         except FileNotFoundError:
             return 0
-        result = self.ingestor.ingest([Incoming(raw=raw, origin=f"maildir:{path}")],
+        result = self.ingestor.ingest([Incoming(raw=raw, origin=f"maildir:{path}",
+                                                stage=first_stage(self.source.role))],
                                       mailbox_id=self.mailbox_id)
         path.replace(self.done_path(path))
         log.info("archived mailbox=%s file=%s new=%d", self.label, path.name, result.new)

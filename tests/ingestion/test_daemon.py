@@ -122,7 +122,7 @@ def test_one_failing_mailbox_does_not_stop_another(
 
 
 def test_invalid_reload_keeps_running_config_and_valid_reload_applies(
-        dovecot: DovecotServer, write_config: Callable[..., Path],
+        dovecot: DovecotServer, write_config: Callable[..., Path], tmp_path: Path,
         maild_process: Spawn) -> None:
     """GIVEN a running daemon WHEN its config file becomes invalid THEN it logs the error and
     keeps archiving; WHEN a valid config adds a folder THEN that folder is archived too."""
@@ -130,13 +130,16 @@ def test_invalid_reload_keeps_running_config_and_valid_reload_applies(
     config = write_config(imap_table(dovecot))
     sessions = sessions_for(config)
     good_text = config.read_text()
-    proc = maild_process(["--config", config, "run"], {IMAP_PASSWORD_ENV: dovecot.password})
+    log_file = tmp_path / "daemon.log"
+    with log_file.open("wb") as out:
+        proc = maild_process(["--config", config, "run"], {IMAP_PASSWORD_ENV: dovecot.password},
+                             stdout=out)
     dovecot.append(notice(1))
     assert wait_until(lambda: len(archived(sessions)) == 1, 20)
 
     config.write_text(good_text + "\n[[imap]]\nname = 1\n")
     proc.send_signal(signal.SIGHUP)
-    time.sleep(2.5)
+    assert wait_until(lambda: "config reload rejected" in log_file.read_text(), 10)
     dovecot.append(notice(2))
     assert wait_until(lambda: len(archived(sessions)) == 2, 10), "old config stopped working"
 
@@ -145,7 +148,7 @@ def test_invalid_reload_keeps_running_config_and_valid_reload_applies(
     assert wait_until(lambda: len(archived(sessions)) == 3, 20), "new folder not watched"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
-    log = output_of(proc)
+    log = log_file.read_text()
     assert "config reload rejected" in log and "imap[1].name" in log
     assert "config reloaded" in log
 
@@ -215,3 +218,48 @@ def test_unreachable_database_is_one_clear_line_and_exit_1(tmp_path: Path) -> No
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "OperationalError" in result.stderr and "maild_no_such_db" in result.stderr
+
+
+CLIENT_FILE = """id = "{id}"
+name = "Client {id}"
+languages = ["zh", "en"]
+timezone = "Asia/Shanghai"
+calendar = "CN"
+hours = "09:00-21:00"
+sla = "standard"
+decision_maker = "boss@{id}.example"
+summary_to = ["ops@{id}.example"]
+advisors = ["anna@advisor.example"]
+
+[[store]]
+platform = "amazon"
+name = "{id} EU"
+addresses = ["{id}@inbox.advisor.example"]
+sender = "amazon@{id}.example"
+"""
+
+
+def test_clients_d_files_are_reloaded_without_restart_and_a_bad_one_keeps_the_old(
+        write_config: Callable[..., Path], tmp_path: Path, maild_process: Spawn) -> None:
+    """GIVEN a running daemon WHEN a client file appears in clients.d THEN the config is
+    reloaded with no signal; WHEN a broken client file appears THEN the reload is rejected
+    naming that file and key, and the daemon keeps running."""
+    config = write_config("")
+    clients = config.parent / "clients.d"
+    clients.mkdir()
+    log_file = tmp_path / "daemon.log"
+    with log_file.open("wb") as out:
+        proc = maild_process(["--config", config, "run"], stdout=out)
+    assert wait_until(lambda: "started workers" in log_file.read_text(), 20)
+    (clients / "acme.toml").write_text(CLIENT_FILE.format(id="acme"))
+    assert wait_until(lambda: "config reloaded" in log_file.read_text(), 10), \
+        log_file.read_text()
+    (clients / "broken.toml").write_text(CLIENT_FILE.format(id="broken").replace(
+        'timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'))
+    assert wait_until(lambda: "config reload rejected" in log_file.read_text(), 10)
+    rejected = next(line for line in log_file.read_text().splitlines()
+                    if "config reload rejected" in line)
+    assert "broken.toml" in rejected and "timezone" in rejected
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.archive import RawStore
 from maild.config import ImapAccount, load_config
-from maild.ingest import Ingestor
+from maild.ingest import BatchResult, Incoming, Ingestor
 from maild.models import AuditEvent, Mailbox, Message
 from maild.sources.imap import FolderWorker, batches
 from tests.support import DovecotServer
@@ -210,31 +210,6 @@ def test_batches_respect_count_and_byte_budget() -> None:
     assert list(batches(sizes, max_count=2, max_bytes=50)) == [[1, 2], [3], [4, 5], [6]]
 
 
-def test_without_idle_the_worker_polls_with_noop(
-        dovecot_factory: Callable[..., DovecotServer], write_config: Callable[..., Path],
-        migrated_sessions: sessionmaker[Session], tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """GIVEN a server that does not offer IDLE WHEN mail arrives THEN NOOP polling (every
-    second here) still picks it up."""
-    server = dovecot_factory(extra_config="imap_capability = IMAP4rev1 LITERAL+ UIDPLUS MOVE\n")
-    client = server.client()
-    assert not client.has_capability("IDLE")
-    client.logout()
-    monkeypatch.setenv(IMAP_PASSWORD_ENV, server.password)
-    account = load_config(write_config(imap_table(server, extra="poll_seconds = 1"))).imap[0]
-    ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, actor="test")
-    stop = threading.Event()
-    thread = threading.Thread(target=FolderWorker(account, "INBOX", ingestor, stop).run)
-    thread.start()
-    try:
-        assert wait_until(lambda: synced(migrated_sessions), 10)
-        server.append(notice(1))
-        assert wait_until(lambda: count(migrated_sessions) == 1, 10)
-    finally:
-        stop.set()
-        thread.join(15)
-
-
 def test_a_message_the_server_cannot_read_does_not_block_the_folder(
         dovecot: DovecotServer, account_for: Callable[..., ImapAccount],
         ingestor: Ingestor) -> None:
@@ -309,7 +284,17 @@ def test_a_50_mb_message_is_fetched_alone_and_archived_exactly(
     raws = [notice(0), big, notice(2)]
     for raw in raws:
         dovecot.append(raw)
+    batches_seen: list[list[int]] = []
+    real_ingest = ingestor.ingest
+
+    def recording_ingest(items: list[Incoming], *args: object, **kwargs: object) -> BatchResult:
+        batches_seen.append([len(item.raw) for item in items])
+        return real_ingest(items, *args, **kwargs)  # type: ignore[arg-type]
+
+    ingestor.ingest = recording_ingest  # type: ignore[method-assign]
     worker = FolderWorker(account_for(), "INBOX", ingestor, threading.Event())
     assert worker.run_once() == 3
+    assert batches_seen == [[len(raws[0])], [len(big)], [len(raws[2])]], \
+        "the 50 MB message must travel in a FETCH batch of its own"
     assert ingestor.store.get(sha(big)) == big
     assert sorted(archived_hashes(ingestor.sessions)) == sorted(map(sha, raws))

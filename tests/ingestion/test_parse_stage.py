@@ -154,3 +154,29 @@ def test_requeue_replays_exactly_the_named_rows_and_refuses_worked_ones(
     assert {k: v.stage for k, v in rows.items()} == {
         "ok": "parsed", "a": "parsed", "b": "quarantined"}
     assert rows["a"].attempts == 1 and rows["b"].attempts == 1
+
+
+def test_only_platform_mail_waits_for_the_parse_step(
+        tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN the same kind of notice delivered to a platform Maildir and to a replies Maildir
+    WHEN both are archived and the parse step runs THEN only the platform one becomes a notice;
+    the replies one is 'received', kept for the reply path's intake (DESIGN §4.6)."""
+    import threading
+
+    from maild.config import MaildirSource
+    from maild.sources.maildir import MaildirWorker
+
+    store = RawStore(tmp_path / "archive")
+    ingestor = Ingestor(store, migrated_sessions, actor="test")
+    for role, raw in (("platform", SUSPENSION),
+                      ("replies", SUSPENSION.replace(b"susp-1", b"reply-1"))):
+        folder = tmp_path / role
+        worker = MaildirWorker(MaildirSource(role, folder, role=role), ingestor, threading.Event())
+        (folder / "new" / "1.eml").write_bytes(raw)
+        assert worker.run_once() == 1
+    assert parse_pending(migrated_sessions, store) == 1
+    with migrated_sessions() as session:
+        by_id = dict(session.execute(select(Message.message_id, Message.stage)).all())
+        notices = session.scalars(select(Notice)).all()
+    assert by_id == {"<susp-1@amazon.de>": "parsed", "<reply-1@amazon.de>": "received"}
+    assert len(notices) == 1
