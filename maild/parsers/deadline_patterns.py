@@ -156,6 +156,9 @@ UNITS: dict[str, tuple[str, ...]] = {
         r"calendar days?",
         r"days?",
         r"Kalendertagen?",
+        r"jours calendaires",
+        r"días (?:naturales|corridos)",
+        r"giorni (?:di calendario|solari)",
         r"Tagen?",
         r"jours",
         r"días",
@@ -326,13 +329,15 @@ NOT_SELLER: tuple[str, ...] = (
     r"\b(?:retain|retained|kept|stored)\b|\b(?:we|amazon|ebay|walmart) (?:keep|store)\b"
     r"|\bkeep (?:records?|data|documents?|copies|them)\b",
     # The scope of a rule ("rates apply to shipments created before"), a rule about deliveries
-    # ("orders must be delivered within two days"), and registration for an event.
+    # ("orders must be delivered within two days"), and an event (webinar, its registration).
     r"\bappl(?:y|ies|ied) to\b|\b(?:gilt|gelten) für\b|\bs'appliquent\b|\bse aplican\b"
     r"|\bsi applicano\b|适用于",
     r"\b(?:orders?|packages?|parcels?|shipments?|deliveries)\b[^.]{0,40}\bmust (?:be )?(?:delivered"
     r"|shipped|dispatched|arrive)",
-    r"\b(?:registration|inscriptions?|Anmeldung(?:en)?|inscripciones|iscrizioni)\b[^.]{0,30}"
-    r"\b(?:open|ouvertes?|offen|abiertas|aperte)\b",
+    r"\b(?:webinars?|webinaires?|seminars?|live (?:session|stream|Q&A))\b|说明会|直播|讲座|培训会"
+    r"|ウェビナー|セミナー",
+    r"\bregistration (?:is |will be |stays )?(?:open|closes)\b|\binscriptions? (?:sont |restent )?"
+    r"ouvertes?\b|\binscripciones (?:están )?abiertas\b|\biscrizioni (?:sono )?aperte\b",
     r"\bprocessed\b",
     r"\brefund(?:s|ed)? (?:will|within|is)",
     r"\bbuyers? (?:can|may|has|have)\b",

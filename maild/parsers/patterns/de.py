@@ -41,6 +41,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"Rechtsverletzung|Verletzung von Rechten",
     ),
     "verification_request": (
+        r"Identitätsnachweis|Personalausweis|Adressnachweis|Kontoauszug",
         r"(?:Nachweis|Registrierung|Registrierungsnummer|Zertifikat|Unterlagen"
         r"|Dokumente)\b.{0,40}\b(?:erforderlich|benötigt|angefordert)",
         r"hinterlegen Sie",

@@ -38,6 +38,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"infracción de (?:marca|derechos)",
     ),
     "verification_request": (
+        r"documento (?:de identidad|nacional de identidad)|comprobante de domicilio|extracto"
+        r" bancario",
         r"verificación (?:de (?:su |tu )?identidad|de la cuenta|de la empresa)|verificar (?:su|tu)",
         r"verific(?:a|ar|e|amos) (?:tu|su|la) (?:información|identidad|cuenta|empresa|datos)",
         r"(?:confirm|verific|actualic|actualiz)\w* (?:tu|su|la) información (?:fiscal|de identidad"

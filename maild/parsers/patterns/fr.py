@@ -50,6 +50,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"(?:documents?|justificatifs?|factures?|certificats?).{0,40}(?:requis|demandés|fournir"
         r"|télécharger|soumettre)",
         r"déclaration de conformité|rapport d'essai",
+        r"pièce d'identité|justificatif de domicile|extrait K-?bis|relevé bancaire",
     ),
     "listing_removed": (
         r"(?:offres?|annonces?|produits?|articles?|fiches?).{0,60}(?:a|ont) été (?:supprimée?s?"

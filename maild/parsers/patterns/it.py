@@ -36,6 +36,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bbrevett",
     ),
     "verification_request": (
+        r"documento d'identità|carta d'identità|prova di residenza|estratto conto",
         r"verifica (?:dell'identità|dell'account|dell'azienda)|verificare (?:la tua|il tuo)",
         r"(?:documenti|fatture|certificati).{0,40}(?:richiesti|fornire|caricare|inviare)",
         r"(?:carica|caricare|invia|inviare|fornisci|fornire|allega|allegare|presenta)\b.{0,40}"

@@ -103,7 +103,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
     "hedge": (r"可能|可以|可在|如果|如需|如有|若|否则|逾期|避免|风险",),
-    "newsletter": (r"周报|月刊|第\s?\d+\s?期|本期|退订|资讯|要闻|干货",),
+    "newsletter": (r"周报|月刊|第\s?\d+\s?期|退订|要闻|干货",),
     "report": (r"(?:月度|月|周|季度)(?:经营|表现|绩效)?(?:报告|月报|周报|报表)|经营月报",),
     "all_clear": (
         r"无需(?:任何)?(?:操作|处理)|均(?:已)?达到|违规记录[:：]\s?无|未发现(?:任何)?问题",
