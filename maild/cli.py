@@ -7,6 +7,7 @@ No business logic lives here; each command is a thin adapter with the exit codes
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from maild.sources.files import iter_path
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+PRIVATE_UMASK = 0o077
 INGEST_BATCH = 100
 INGEST_BATCH_BYTES = 32 * 1024 * 1024  # as an IMAP account's batch_bytes: RSS stays bounded
 
@@ -82,6 +84,11 @@ class _Commands(click.Group):
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """maild: watch platform mailboxes, archive, parse, triage, route and reply."""
     ctx.obj = Context(config_path)
+    # Every file maild creates (database, WAL, archive, locks) holds mail: the service user's
+    # alone. Set here so each command and the daemon's threads inherit it; restored when the
+    # command ends, for callers that run commands in process (CliRunner).
+    previous = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(previous))
 
 
 def _sessions(config: Config) -> sessionmaker[Session]:
