@@ -193,6 +193,7 @@ def _parse(message: object, message_id: str | None) -> Notice:
         sender=original.from_addr,
         reinstated=reinstated,
         action_required=action,
+        kind=_kind(category, subject, body, lang),
     )
     return Notice(
         message_id=message_id,
@@ -213,6 +214,14 @@ def _parse(message: object, message_id: str | None) -> Notice:
         sent_at=original.sent_at,
         parser=spec.name,
     )
+
+
+def _kind(category: str, subject: str, body: str, lang: str) -> str:
+    """What an `other` mail is, so that its summary says so: a routine report or a newsletter."""
+    if category != "other":
+        return ""
+    cues = classify.kind_cues(subject, body, lang)
+    return "report" if cues.routine_report else "newsletter" if cues.newsletter else ""
 
 
 def _unwrap_lines(text: str) -> str:

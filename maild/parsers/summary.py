@@ -40,6 +40,7 @@ class Facts:
     sender: str
     reinstated: bool
     action_required: bool
+    kind: str = ""  # "report" (routine, nothing wrong) or "newsletter" for `other` mail
 
 
 @cache
@@ -92,5 +93,6 @@ def render(facts: Facts, language: str) -> str:
         sender=facts.sender or "unknown sender",
         reinstated=facts.reinstated,
         action_required=facts.action_required,
+        kind=facts.kind,
     )
     return " ".join(text.split())

@@ -69,7 +69,7 @@ def test_bad_override_names_file_and_key(tmp_path: Path, content: str, message: 
     assert str(override) in str(caught.value)
 
 
-def _facts(category: str, deadline: datetime | None = None) -> summary.Facts:
+def _facts(category: str, deadline: datetime | None = None, kind: str = "") -> summary.Facts:
     return summary.Facts(
         category=category,
         platform_en="Amazon",
@@ -88,6 +88,7 @@ def _facts(category: str, deadline: datetime | None = None) -> summary.Facts:
         sender="seller-performance@amazon.de",
         reinstated=False,
         action_required=True,
+        kind=kind,
     )
 
 
@@ -102,6 +103,74 @@ def test_every_category_has_both_summaries(category: str) -> None:
     if category not in {"phishing_suspect", "policy_update"}:
         assert "B0ABCDEF12" in english and "B0ABCDEF12" in chinese
         assert "2026-03-20 22:59 UTC" in english and "2026-03-20 22:59 UTC" in chinese
+
+
+DUE = datetime(2026, 3, 20, 22, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("category", "deadline", "kind", "english", "chinese", "never"),
+    [
+        (
+            "phishing_suspect",
+            DUE,
+            "",
+            ["probably phishing", "seller-performance@amazon.de", "Do not click its links"],
+            ["钓鱼邮件", "seller-performance@amazon.de", "请勿点击"],
+            ["2026-03-20", "appeal", "Upload", "Reply", "申诉", "上传"],
+        ),
+        (
+            "policy_update",
+            None,
+            "",
+            ["announces a policy, fee or requirement change", "Read it and check"],
+            ["宣布政策、费用或要求变更", "请阅读并确认"],
+            ["Comply by", "suspend", "暂停"],
+        ),
+        (
+            "policy_update",
+            DUE,
+            "",
+            ["announces a policy, fee or requirement change", "Comply by 2026-03-20 22:59 UTC"],
+            ["宣布政策、费用或要求变更", "请于 2026-03-20 22:59 UTC 前完成调整"],
+            ["Read it and check"],
+        ),
+        (
+            "other",
+            None,
+            "report",
+            ["routine report", "nothing wrong", "no action is required"],
+            ["例行报告", "未指出任何问题", "无需操作"],
+            ["Fix", "fix", "appeal", "纠正", "申诉", "警告"],
+        ),
+        (
+            "other",
+            None,
+            "newsletter",
+            ["newsletter", "nothing about your account", "no action is required"],
+            ["资讯邮件", "与您的账户无关", "无需操作"],
+            ["Fix", "appeal", "suspended", "纠正", "暂停"],
+        ),
+    ],
+)
+def test_summaries_say_what_their_category_means(
+    category: str,
+    deadline: datetime | None,
+    kind: str,
+    english: list[str],
+    chinese: list[str],
+    never: list[str],
+) -> None:
+    """GIVEN a phishing suspect, a policy update (with and without a date), a routine report
+    and a newsletter
+    WHEN summarised
+    THEN each summary says what its category means (phishing warns and never passes on the
+    lure's date; a routine report or newsletter tells nobody to fix anything)."""
+    facts = _facts(category, deadline, kind)
+    en, zh = summary.render(facts, "en"), summary.render(facts, "zh")
+    assert all(phrase in en for phrase in english), en
+    assert all(phrase in zh for phrase in chinese), zh
+    assert not any(word in en or word in zh for word in never), (en, zh)
 
 
 def test_regex_gates_are_sound() -> None:
