@@ -22,6 +22,8 @@ from typing import Any
 
 from lxml import etree
 
+from maild.parsers.trim import trim
+
 # Declared charset -> the codec that reads it best (a superset where the label is too narrow).
 CHARSET_ALIASES: dict[str, str] = {
     "gb2312": "gb18030",
@@ -109,8 +111,12 @@ def _try(data: bytes, codec: str) -> str | None:
 
 
 def parse_bytes(raw: bytes) -> Message:
-    """The message structure of `raw`, parsed once with the forgiving compat32 policy."""
-    return email.message_from_bytes(raw, policy=compat32)
+    """The message structure of `raw`, parsed once with the forgiving compat32 policy.
+
+    An oversized message is first cut to what the parser reads (`trim`), so that parsing a
+    100 MB message costs tens of MB, not several times its size.
+    """
+    return email.message_from_bytes(trim(raw), policy=compat32)
 
 
 def decode_header_value(value: object) -> str:

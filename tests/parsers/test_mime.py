@@ -1,12 +1,19 @@
-"""mime: charsets, transfer encodings, HTML-only bodies and header words."""
+"""mime: charsets, transfer encodings, HTML-only bodies, header words, and big messages."""
 
 from __future__ import annotations
 
 import base64
+import email
+import subprocess
+import sys
+from email.policy import compat32
+from pathlib import Path
 
 import pytest
 
-from maild.parsers import mime
+from maild.parsers import mime, trim
+
+REPO = Path(__file__).resolve().parents[2]
 
 TEXT_ZH = "您的店铺已被冻结，请于3日内提交资料。镕"  # 镕 is GBK, not GB2312
 TEXT_JA = "出品用アカウントが停止されました"
@@ -122,3 +129,110 @@ def test_html_unclosed_script_hides_the_rest() -> None:
     WHEN its text is extracted
     THEN, as in a browser, everything after the first `<script>` is script, not text."""
     assert mime.html_to_text("<p>Visible</p>" + "<script>" * 20000 + "hidden") == "Visible"
+
+
+def _big_message(path: Path, kind: str, size: int) -> None:
+    """Write a platform notice of about `size` bytes to `path`, in chunks (never all in memory):
+    a PDF attachment, a plain or HTML body, or a Subject that long; the ASIN comes first."""
+    head = b"From: seller-notification@amazon.com\r\nMIME-Version: 1.0\r\n"
+    start, line, end = {
+        "attachment": (
+            head + b'Subject: Listing removed\r\nContent-Type: multipart/mixed; boundary="b1"\r\n'
+            b"\r\n--b1\r\nContent-Type: text/plain\r\n\r\nASIN: B0ABCDEF12 was removed.\r\n"
+            b"--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+            base64.b64encode(bytes(range(256))[:57]) + b"\r\n",
+            b"--b1--\r\n",
+        ),
+        "text": (
+            head + b"Subject: Listing removed\r\n\r\nASIN: B0ABCDEF12 was removed.\r\n",
+            b"The quick brown fox jumps over the lazy dog, again and again.\r\n",
+            b"",
+        ),
+        "html": (
+            head + b"Subject: Listing removed\r\nContent-Type: text/html\r\n\r\n"
+            b"<p>ASIN: B0ABCDEF12 was removed.</p>\r\n",
+            b"<div><span>The quick brown fox</span> <b>jumps</b> over the dog.</div>\r\n",
+            b"",
+        ),
+        "subject": (
+            head + b"Subject: ASIN: B0ABCDEF12 was removed",
+            b" and again",
+            b"\r\n\r\nx\r\n",
+        ),
+    }[kind]
+    chunk = line * (1_000_000 // len(line))
+    with path.open("wb") as out:
+        out.write(start)
+        while out.tell() < size - len(chunk):
+            out.write(chunk)
+        out.write(end)
+
+
+# Peak RSS from VmHWM: getrusage's ru_maxrss would carry over the pytest process's own peak,
+# which Linux keeps across fork and exec.
+_PEAK_RSS_PROBE = """
+import re, sys
+from pathlib import Path
+from maild.parsers import parse_message
+notice = parse_message(Path(sys.argv[1]).read_bytes())
+status = Path("/proc/self/status").read_text()
+print(",".join(notice.identifiers["asin"]), re.search(r"VmHWM:\\s*(\\d+) kB", status).group(1))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["attachment", "text", "html", "subject"])
+def test_a_100_mb_message_parses_in_under_300_mb(kind: str, tmp_path: Path) -> None:
+    """GIVEN a 100 MB message: a big attachment, a huge plain or HTML body, or a huge Subject
+    WHEN a fresh process reads it and parses it
+    THEN the process's peak RSS (the 100 MB of raw bytes included) stays under 300 MB, and the
+    notice is read (an 81 MB message once took 745 MB)."""
+    path = tmp_path / f"{kind}.eml"
+    _big_message(path, kind, 100 * 2**20)
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c", _PEAK_RSS_PROBE, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=True,
+            cwd=REPO,
+        )
+    finally:
+        path.unlink()
+    asin, peak_kib = probe.stdout.split()
+    assert asin == "B0ABCDEF12"
+    assert int(peak_kib) < 300 * 1024, f"peak RSS {int(peak_kib) // 1024} MB"
+
+
+def test_trimmed_big_message_reads_as_the_whole() -> None:
+    """GIVEN a 6 MB message: plain and HTML alternatives (the plain one signed with a `-- `
+    line), a forwarded original with its own multipart, and a 5 MB attachment
+    WHEN it is parsed through `parse_bytes` (which trims what the parser never reads)
+    THEN the body text and the forwarded original read exactly as in the untrimmed message,
+    from a copy of a few hundred KB."""
+    original = (
+        b"From: seller-notification@amazon.com\r\nSubject: Listing removed\r\nContent-Type: "
+        b'multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"ASIN: B0ABCDEF12 was removed.\r\n--b--\r\n"
+    )
+    attachment = base64.encodebytes(b"%PDF" * 1_000_000).replace(b"\n", b"\r\n")
+    raw = (
+        b"From: seller@example.com\r\nSubject: Fwd: Listing removed\r\nContent-Type: "
+        b'multipart/mixed; boundary="b1"\r\n\r\npreamble\r\n--b1\r\nContent-Type: '
+        b'multipart/alternative; boundary="b11"\r\n\r\n--b11\r\nContent-Type: text/plain\r\n\r\n'
+        b"See below.\r\n-- \r\nA seller\r\n--b11\r\nContent-Type: text/html\r\n\r\n"
+        b"<p>See below.</p>\r\n--b11--\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+        + original
+        + b"--b1\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + attachment
+        + b"--b1--\r\nepilogue\r\n"
+    )
+    assert len(raw) > trim.TRIM_ABOVE
+    assert len(trim.trim(raw)) < 300_000
+    whole = email.message_from_bytes(raw, policy=compat32)
+    trimmed = mime.parse_bytes(raw)
+    assert mime.body_text(trimmed) == mime.body_text(whole) == "See below.\n--\nA seller"
+    [inner] = mime.attached_messages(trimmed)
+    assert mime.header(inner, "From") == "seller-notification@amazon.com"
+    assert mime.body_text(inner) == "ASIN: B0ABCDEF12 was removed."
