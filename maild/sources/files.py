@@ -32,8 +32,10 @@ _NOT_MAIL_SUFFIXES = {".json", ".jsonl", ".md", ".rst", ".py", ".toml", ".yaml",
                       ".tsv", ".html", ".htm", ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".zip",
                       ".gz", ".log", ".sh"}
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
-_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+_LINK_HINT = " (not followed inside a directory; name its target to read it)"
 
 #: Called with each path or entry that could not be read; the walk then goes on.
 OnSkip = Callable[[SourceError], None]
@@ -47,12 +49,15 @@ class RawMessage:
     raw: bytes
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISLNK(mode):
-        return "a symbolic link (not followed inside a directory; name its target to read it)"
+def file_kind(mode: int) -> str:
+    """What a directory entry that is not a regular file is, for a message saying why it was
+    skipped or refused (``a FIFO``, ``a symbolic link`` ...)."""
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _skipped(path: Path, mode: int) -> SourceError:
+    hint = _LINK_HINT if stat.S_ISLNK(mode) else ""
+    return SourceError(f"{path}: {file_kind(mode)}{hint}, skipped")
 
 
 def _unreadable(path: Path, exc: OSError) -> SourceError:
@@ -88,7 +93,7 @@ def _open_regular(path: Path, *, follow: bool) -> int:
         raise
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise SourceError(f"{path}: {_kind(mode)}, skipped")
+        raise _skipped(path, mode)
     return fd
 
 
@@ -172,7 +177,7 @@ def _iter_entry(path: Path, on_skip: OnSkip, *, follow: bool,
     elif stat.S_ISREG(mode):
         yield from _iter_file(path, on_skip, follow=follow, mbox=not in_maildir)
     else:
-        on_skip(SourceError(f"{path}: {_kind(mode)}, skipped"))
+        on_skip(_skipped(path, mode))
 
 
 def _iter_file(path: Path, on_skip: OnSkip, *, follow: bool,
@@ -186,8 +191,7 @@ def _iter_file(path: Path, on_skip: OnSkip, *, follow: bool,
         return
     except OSError as exc:
         link = exc.errno == errno.ELOOP and not follow  # a link swapped in after the listing
-        on_skip(SourceError(f"{path}: {_kind(stat.S_IFLNK)}, skipped") if link
-                else _unreadable(path, exc))
+        on_skip(_skipped(path, stat.S_IFLNK) if link else _unreadable(path, exc))
         return
     try:
         with os.fdopen(fd, "rb") as handle:
