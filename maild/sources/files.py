@@ -97,11 +97,6 @@ def _open_regular(path: Path, *, follow: bool) -> int:
     return fd
 
 
-def _read_all(fd: int) -> bytes:
-    with os.fdopen(fd, "rb") as handle:
-        return handle.read()
-
-
 def iter_maildir(path: Path, on_skip: OnSkip) -> Iterator[RawMessage]:
     """Yield the messages of a Maildir, ``new`` then ``cur``, in file-name (delivery) order."""
     for sub in ("new", "cur"):
