@@ -1,0 +1,412 @@
+"""The mails maild writes to people: case summaries, digests, acknowledgements, operator alerts.
+
+Pure functions from facts to the exact bytes of an RFC 5322 message (CRLF line ends): no
+database, no network, no clock (the caller passes `now`). The same facts give the same bytes,
+so the outbox can archive what it will send before it sends it. Every word a reader sees comes
+from `templates/routing/` through the shared environment (`maild.templating`); Python only
+gathers facts and assembles MIME.
+
+The platform's original is attached unchanged (DESIGN §4.3). The stdlib generator re-folds and
+re-encodes attached messages, so that part is written by hand around the original's bytes:
+``message/rfc822`` (7bit, or 8bit for 8-bit bytes, RFC 2045/6152) when every line ends in CRLF
+and is at most 998 octets (RFC 5322 §2.1.1) — then an SMTP hop and an IMAP store keep it byte
+for byte — else ``application/octet-stream`` ``original.eml`` in base64, and the summary says
+why. Each such part carries ``X-Maild-Original: sha256=...``; `attached_originals` reads them
+back from a composed (or IMAP-fetched) message.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from email.message import EmailMessage, MIMEPart
+from email.parser import BytesHeaderParser
+from email.policy import SMTP
+from email.utils import format_datetime
+from functools import cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from maild.parsers.notice import IDENTIFIER_KEYS
+from maild.parsers.pipeline import REGISTRY
+from maild.parsers.summary import BRAND_SPELLING, marketplace_name
+from maild.routing.triage import CATEGORIES, PRIORITIES
+from maild.templating import defang, environment
+
+Audience = Literal["client", "advisor", "fallback"]
+AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit"]
+ALERT_KINDS: tuple[str, ...] = ("unmatched", "send_failure", "bounce", "rate_limit")
+CRLF = b"\r\n"
+MAX_LINE = 998  # octets per line before CRLF, RFC 5322 §2.1.1
+MAX_TOPIC = 80
+ORIGINAL_HEADER = "X-Maild-Original"
+_FIRST_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
+_REPLY_PREFIX = re.compile(
+    r"^(?:\s*(?:re|fw|fwd|aw|wg|tr|rv|sv|vs|rif|antw|enc|転送|转发|回复|答复|轉寄|回覆)"
+    r"\s*(?:\[\d+\])?\s*[:：])+\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryFacts:
+    """What a summary says about one case's notice; free text as the parser or the case gave it."""
+
+    ticket: str
+    priority: str
+    platform: str
+    category: str
+    topic: str
+    marketplace: str | None = None
+    store_name: str | None = None
+    client_name: str | None = None
+    deadline: datetime | None = None
+    deadline_text: str | None = None
+    sla_due: datetime | None = None
+    identifiers: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    summary_zh: str = ""
+    summary_en: str = ""
+    sender_verified: bool | None = None
+    action_required: bool = False
+    is_update: bool = False
+    update_note: str | None = None
+    candidates: tuple[str, ...] = ()
+    effective_date: date | None = None  # a date, or an aware datetime
+
+    def __post_init__(self) -> None:
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"{self.ticket}: priority {self.priority!r} is not one of P0..P3")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"{self.ticket}: unknown category {self.category!r}")
+        for name in ("deadline", "sla_due", "effective_date"):
+            moment = getattr(self, name)
+            if isinstance(moment, datetime) and moment.tzinfo is None:
+                raise ValueError(f"{self.ticket}: {name} must be an aware datetime")
+
+    @property
+    def phishing(self) -> bool:
+        return self.category == "phishing_suspect"
+
+
+def clean_topic(subject: str) -> str:
+    """The notice's subject as a short topic: one line, no Re:/Fwd:/转发: chain, at most 80."""
+    topic = " ".join(subject.split())
+    topic = _REPLY_PREFIX.sub("", topic).strip()
+    return topic if len(topic) <= MAX_TOPIC else topic[: MAX_TOPIC - 1].rstrip() + "…"
+
+
+def compose_summary(facts: SummaryFacts, *, audience: Audience, languages: Sequence[str],
+                    zone: ZoneInfo, now: datetime, from_address: str, to: Sequence[str],
+                    reply_to: str | None, message_id: str, original: bytes,
+                    in_reply_to: str | None = None) -> bytes:
+    """The tagged summary of one case (DESIGN §4.3) for `audience`, with `original` attached.
+
+    Clients get their `languages` in their order; advisors and the fallback get English first
+    and the facts a draft needs. A phishing suspect gets a warning on top, every link in its
+    facts defanged and no Reply-To, whatever `reply_to` says."""
+    shown = _defanged(facts) if facts.phishing else replace(facts, topic=clean_topic(facts.topic))
+    attachment = _Attachment.of(original, "original.eml")
+    context = {
+        **_common(zone, now), "f": shown, "audience": audience,
+        "langs": _languages(audience, languages), "where": _where(facts),
+        "platform_names": _platform_names(facts.platform), "amazon": facts.platform == "amazon",
+        "ids": _identifiers(shown.identifiers), "originals": [attachment],
+        "summaries": {"zh": shown.summary_zh, "en": shown.summary_en},
+    }
+    headers = _headers(
+        subject=_render("routing/subject.txt.j2", context), from_address=from_address, to=to,
+        reply_to=None if facts.phishing else reply_to, message_id=message_id, now=now,
+        zone=zone, in_reply_to=in_reply_to,
+        extra={"X-Maild-Case": facts.ticket, "X-Maild-Priority": facts.priority,
+               "X-Maild-Platform": facts.platform})
+    return _assemble(headers, _render("routing/summary.txt.j2", context),
+                     _render("routing/summary.html.j2", context), [attachment])
+
+
+def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], zone: ZoneInfo,
+                   now: datetime, from_address: str, to: Sequence[str], message_id: str,
+                   reply_to: str | None = None, originals: Sequence[bytes] = (),
+                   audience: Audience = "client") -> bytes:
+    """Several waiting notices (P3 by default) in one mail, each with its tags and summary.
+
+    `originals`, when given, are the notices' raw bytes in the order of `items`, attached like a
+    summary's. The digest names its cases in ``X-Maild-Cases`` (space separated); it belongs to
+    no single case, so it has no ``X-Maild-Case`` and a Reply-To only if the caller gives one."""
+    if not items:
+        raise ValueError("a digest needs at least one notice")
+    if originals and len(originals) != len(items):
+        raise ValueError(f"{len(originals)} originals for {len(items)} digest items")
+    shown = [_defanged(f) if f.phishing else replace(f, topic=clean_topic(f.topic)) for f in items]
+    attachments = [_Attachment.of(raw, f"original-{n}.eml") for n, raw in enumerate(originals, 1)]
+    entries = [{"f": f, "where": _where(f), "platform_names": _platform_names(f.platform),
+                "amazon": f.platform == "amazon", "ids": _identifiers(f.identifiers),
+                "summaries": {"zh": f.summary_zh, "en": f.summary_en},
+                "attachment": attachments[n] if attachments else None}
+               for n, f in enumerate(shown)]
+    top = min((f.priority for f in items), key=PRIORITIES.index)
+    context = {**_common(zone, now), "entries": entries, "priority": top,
+               "langs": _languages(audience, languages), "audience": audience,
+               "originals": attachments}
+    headers = _headers(
+        subject=_render("routing/digest_subject.txt.j2", context), from_address=from_address,
+        to=to, reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=None,
+        extra={"X-Maild-Cases": " ".join(f.ticket for f in items), "X-Maild-Priority": top,
+               "X-Maild-Digest": str(len(items))})
+    return _assemble(headers, _render("routing/digest.txt.j2", context),
+                     _render("routing/digest.html.j2", context), attachments)
+
+
+def compose_ack(ticket: str, *, urgent: bool, original_subject: str, languages: Sequence[str],
+                zone: ZoneInfo, now: datetime, from_address: str, to: Sequence[str],
+                reply_to: str | None, message_id: str, in_reply_to: str | None = None,
+                client_name: str | None = None) -> bytes:
+    """The acknowledgement of a client's ticket to the service mailbox, threaded to it.
+
+    An urgent ticket (【URGENT】 / [URGENT]) is P0 and its subject carries
+    ``[URGENT-MD-2026-000123]``, which the client keeps when writing again."""
+    priority = "P0" if urgent else "P2"
+    context = {**_common(zone, now), "ticket": ticket, "urgent": urgent,
+               "topic": clean_topic(_URGENT_TAG.sub("", original_subject)),
+               "langs": _languages("client", languages), "client_name": client_name,
+               "priority": priority}
+    headers = _headers(
+        subject=_render("routing/ack_subject.txt.j2", context), from_address=from_address, to=to,
+        reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=in_reply_to,
+        extra={"X-Maild-Case": ticket, "X-Maild-Priority": priority})
+    return _assemble(headers, _render("routing/ack.txt.j2", context),
+                     _render("routing/ack.html.j2", context), [])
+
+
+_URGENT_TAG = re.compile(r"^\s*(?:【\s*URGENT\s*】|\[\s*URGENT\s*\])\s*", re.IGNORECASE)
+
+
+def compose_operator_alert(kind: AlertKind, details: Mapping[str, str], *, now: datetime,
+                           from_address: str, to: Sequence[str], message_id: str,
+                           zone: ZoneInfo | None = None, ticket: str | None = None,
+                           languages: Sequence[str] = ("en",),
+                           original: bytes | None = None) -> bytes:
+    """An alert to the operator: unmatched mail, a failed send, a bounce, a rate limit hit.
+
+    `details` are shown as a table in the given order (recipient, SMTP reply, queue id ...);
+    `original`, when given (the unmatched notice, the bounce), is attached unchanged."""
+    if kind not in ALERT_KINDS:
+        raise ValueError(f"unknown operator alert {kind!r}: use one of {', '.join(ALERT_KINDS)}")
+    zone = zone or ZoneInfo("UTC")
+    attachments = [_Attachment.of(original, "original.eml")] if original is not None else []
+    context = {**_common(zone, now), "kind": kind, "details": list(details.items()),
+               "ticket": ticket, "langs": _languages("advisor", languages),
+               "originals": attachments}
+    extra: dict[str, str] = {"X-Maild-Alert": kind}
+    if ticket:
+        extra["X-Maild-Case"] = ticket
+    headers = _headers(
+        subject=_render("routing/operator_alert_subject.txt.j2", context),
+        from_address=from_address, to=to, reply_to=None, message_id=message_id, now=now,
+        zone=zone, in_reply_to=None, extra=extra)
+    return _assemble(headers, _render("routing/operator_alert.txt.j2", context),
+                     _render("routing/operator_alert.html.j2", context), attachments)
+
+
+def attached_originals(message: bytes) -> list[bytes]:
+    """The originals attached to a message composed here, byte for byte, in order.
+
+    Reads the raw MIME structure (the stdlib parser re-serialises ``message/rfc822`` parts, so
+    it cannot give the bytes back); works on the composed bytes and on an IMAP ``BODY[]``."""
+    head_end = message.find(CRLF + CRLF)
+    header = BytesHeaderParser(policy=SMTP).parsebytes(message[:head_end + 4])
+    boundary = header.get_param("boundary")
+    if head_end < 0 or not isinstance(boundary, str):
+        return []
+    found: list[bytes] = []
+    delimiter = CRLF + b"--" + boundary.encode("ascii")
+    for chunk in (CRLF + message[head_end + 4:]).split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        part = chunk[chunk.index(CRLF) + 2:]
+        part_end = part.find(CRLF + CRLF)
+        part_headers = BytesHeaderParser(policy=SMTP).parsebytes(part[:part_end + 4])
+        if ORIGINAL_HEADER not in part_headers:
+            continue
+        body = part[part_end + 4:]
+        encoding = str(part_headers.get("Content-Transfer-Encoding", "7bit")).lower()
+        found.append(base64.b64decode(body) if encoding == "base64" else body)
+    return found
+
+
+@dataclass(frozen=True)
+class _Attachment:
+    """One original, and how it can travel unchanged."""
+
+    raw: bytes
+    filename: str
+    as_message: bool  # message/rfc822; else application/octet-stream in base64
+    eight_bit: bool
+
+    @classmethod
+    def of(cls, raw: bytes, filename: str) -> _Attachment:
+        return cls(raw, filename, _fits_rfc822(raw), any(byte > 0x7F for byte in raw))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.raw).hexdigest()
+
+    @property
+    def cte(self) -> str:
+        if not self.as_message:
+            return "base64"
+        return "8bit" if self.eight_bit else "7bit"
+
+    def part(self) -> bytes:
+        """The MIME part: headers, blank line, content (without the CRLF of the delimiter)."""
+        if self.as_message:
+            head = ["Content-Type: message/rfc822",
+                    f'Content-Disposition: attachment; filename="{self.filename}"']
+            body = self.raw
+        else:
+            head = [f'Content-Type: application/octet-stream; name="{self.filename}"',
+                    f'Content-Disposition: attachment; filename="{self.filename}"']
+            body = base64.encodebytes(self.raw).replace(b"\n", CRLF).rstrip(CRLF)
+        head += [f"Content-Transfer-Encoding: {self.cte}",
+                 f"{ORIGINAL_HEADER}: sha256={self.sha256}"]
+        return "\r\n".join(head).encode("ascii") + CRLF + CRLF + body
+
+
+def _fits_rfc822(raw: bytes) -> bool:
+    """Can `raw` be a ``message/rfc822`` body that every hop keeps byte for byte?
+
+    Every line must end in CRLF (an SMTP client turns a bare LF or CR into CRLF) and be at most
+    998 octets; no NUL; and it must start with a header field, or it is no message."""
+    if not _FIRST_FIELD.match(raw) or b"\0" in raw:
+        return False
+    return all(b"\r" not in line and b"\n" not in line and len(line) <= MAX_LINE
+               for line in raw.split(CRLF))
+
+
+def _assemble(headers: EmailMessage, text: str, html: str,
+              attachments: Sequence[_Attachment]) -> bytes:
+    """Headers, then multipart/alternative (text, html), then the attachments as they are."""
+    seed = hashlib.sha256(text.encode() + html.encode()
+                          + b"".join(a.raw for a in attachments)).hexdigest()
+    alternative = MIMEPart(policy=SMTP)
+    alternative.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    alternative.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    alternative.set_boundary(f"=_alt_{seed[:24]}")  # "=_" never occurs in quoted-printable
+    if not attachments:
+        for name, value in alternative.items():
+            headers[name] = value
+        return _header_bytes(headers) + CRLF + _body_bytes(alternative)
+    boundary = _boundary(seed, attachments)
+    headers["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
+    if any(a.cte == "8bit" for a in attachments):
+        headers["Content-Transfer-Encoding"] = "8bit"  # RFC 2045 §6.4: not less than its parts
+    delimiter = b"--" + boundary.encode("ascii")
+    out = [_header_bytes(headers), CRLF, b"This is a MIME message.", CRLF,
+           delimiter, CRLF, alternative.as_bytes(policy=SMTP)]
+    for attachment in attachments:
+        out += [CRLF, delimiter, CRLF, attachment.part()]
+    out += [CRLF, delimiter, b"--", CRLF]
+    return b"".join(out)
+
+
+def _boundary(seed: str, attachments: Sequence[_Attachment]) -> str:
+    """A boundary that occurs in no attached original (the other parts are encoded)."""
+    for attempt in range(1000):
+        boundary = f"=_maild_{seed[:24]}_{attempt}"
+        if not any(b"--" + boundary.encode() in a.raw for a in attachments):
+            return boundary
+    raise ValueError("no MIME boundary found that the attached originals do not contain")
+
+
+def _header_bytes(headers: EmailMessage) -> bytes:
+    return b"".join(SMTP.fold_binary(name, value) for name, value in headers.items())
+
+
+def _body_bytes(part: MIMEPart) -> bytes:
+    """`part` serialised without its own header block (its headers were moved to the top)."""
+    raw = part.as_bytes(policy=SMTP)
+    return raw[raw.index(CRLF + CRLF) + 4:]
+
+
+def _headers(*, subject: str, from_address: str, to: Sequence[str], reply_to: str | None,
+             message_id: str, now: datetime, zone: ZoneInfo, in_reply_to: str | None,
+             extra: Mapping[str, str]) -> EmailMessage:
+    """The top header block; ``Auto-Submitted: auto-generated`` marks the mail as machine-made
+    (RFC 3834 §5) so auto-responders stay silent, and Exchange/Outlook are asked the same."""
+    headers = EmailMessage(policy=SMTP)
+    headers["From"] = from_address
+    headers["To"] = ", ".join(to)
+    if reply_to:
+        headers["Reply-To"] = reply_to
+    headers["Subject"] = " ".join(subject.split())
+    headers["Date"] = format_datetime(now.astimezone(zone))
+    headers["Message-ID"] = message_id
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
+    headers["MIME-Version"] = "1.0"
+    headers["Auto-Submitted"] = "auto-generated"
+    headers["X-Auto-Response-Suppress"] = "All"
+    for name, value in extra.items():
+        headers[name] = value
+    return headers
+
+
+def _render(name: str, context: Mapping[str, Any]) -> str:
+    return environment().get_template(name).render(context)
+
+
+def _common(zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return {"zone": zone, "now": now}
+
+
+@cache
+def _available_languages() -> frozenset[str]:
+    """Languages with a words file `templates/routing/lang/<code>.j2`: adding one is adding it."""
+    names = environment().list_templates(filter_func=lambda n: n.startswith("routing/lang/"))
+    return frozenset(n.removeprefix("routing/lang/").removesuffix(".j2") for n in names)
+
+
+def _languages(audience: str, languages: Sequence[str]) -> list[str]:
+    """The client's languages in the client's order (those we have words for); English first
+    for advisors, the fallback and operators, who draft and act in English."""
+    wanted = list(languages) if audience == "client" else ["en", *languages]
+    chosen: list[str] = []
+    for language in wanted:
+        if language in _available_languages() and language not in chosen:
+            chosen.append(language)
+    return chosen or ["en"]
+
+
+def _where(facts: SummaryFacts) -> str:
+    """The marketplace as sellers write it (Amazon.de), else the platform (Walmart), else ""."""
+    if facts.marketplace:
+        return marketplace_name(facts.marketplace)
+    return BRAND_SPELLING.get(facts.platform, "")
+
+
+def _platform_names(platform: str) -> dict[str, str]:
+    spec = next((s for s in REGISTRY if s.name == platform), None)
+    if spec is None:
+        return {}
+    return {"en": spec.display_en, "zh": spec.display_zh}
+
+
+def _identifiers(identifiers: Mapping[str, Sequence[str]]) -> list[tuple[str, list[str]]]:
+    """Non-empty identifier kinds, the contract's kinds first in the contract's order."""
+    order = [*IDENTIFIER_KEYS, *sorted(k for k in identifiers if k not in IDENTIFIER_KEYS)]
+    return [(kind, list(identifiers[kind])) for kind in order if identifiers.get(kind)]
+
+
+def _defanged(facts: SummaryFacts) -> SummaryFacts:
+    """A phishing suspect's facts with every link made unclickable (the subject's too)."""
+    def text(value: str | None) -> str | None:
+        return None if value is None else defang(value)
+    return replace(
+        facts, topic=defang(clean_topic(facts.topic)), summary_zh=defang(facts.summary_zh),
+        summary_en=defang(facts.summary_en), deadline_text=text(facts.deadline_text),
+        update_note=text(facts.update_note), store_name=text(facts.store_name),
+        identifiers={k: [defang(v) for v in vs] for k, vs in facts.identifiers.items()})
