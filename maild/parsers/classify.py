@@ -17,6 +17,7 @@ import re
 from functools import cache
 
 from maild.parsers.patterns import (
+    CUE_KINDS,
     DOMINANT,
     NON_PLATFORM_CATEGORIES,
     PRECEDENCE,
@@ -41,15 +42,25 @@ _FIELD_LINE = re.compile(r"\s*[^\n:：.。]{1,30}[:：]\s")
 Gated = tuple[frozenset[str] | None, re.Pattern[str]]
 
 
-@cache
-def _compiled(category: str, language: str) -> tuple[Gated, ...]:
-    """The category's patterns in `language`, each with the literals that gate it."""
-    patterns = patterns_for(category, language)
+def _gated(patterns: tuple[str, ...]) -> tuple[Gated, ...]:
+    """Each pattern compiled, with the literals that gate it."""
     gated = []
     for pattern in patterns:
         literals = required_literals(pattern)
         gated.append((frozenset(literals) if literals else None, re.compile(pattern, re.I)))
     return tuple(gated)
+
+
+@cache
+def _compiled(category: str, language: str) -> tuple[Gated, ...]:
+    """The category's patterns in `language`, each with the literals that gate it."""
+    return _gated(patterns_for(category, language))
+
+
+@cache
+def _cues(kind: str, language: str) -> tuple[Gated, ...]:
+    """The `kind` cues (see `patterns.CUE_KINDS`) of English and `language`, gated."""
+    return tuple(gated for lang in _languages(language) for gated in _gated(cues_for(kind, lang)))
 
 
 def _languages(language: str) -> tuple[str, ...]:
@@ -64,13 +75,9 @@ def _patterns(category: str, language: str) -> tuple[Gated, ...]:
 @cache
 def _all_literals(language: str) -> tuple[str, ...]:
     """Every gate literal of every category in `language` (and English)."""
-    found = {
-        literal
-        for category in PRECEDENCE
-        for gate, _regex in _patterns(category, language)
-        if gate
-        for literal in gate
-    }
+    tables = [_patterns(category, language) for category in PRECEDENCE]
+    tables.extend(_cues(kind, language) for kind in CUE_KINDS)
+    found = {literal for table in tables for gate, _regex in table if gate for literal in gate}
     return tuple(sorted(found))
 
 
@@ -95,16 +102,12 @@ def _present(text: str, language: str) -> frozenset[str]:
     return frozenset(found)
 
 
-@cache
-def _cue(kind: str, language: str) -> re.Pattern[str] | None:
-    """One regex for the `kind` cues of English and `language` (None when there are none)."""
-    found = [cue for lang in _languages(language) for cue in cues_for(kind, lang)]
-    return re.compile("|".join(f"(?:{cue})" for cue in found), re.I) if found else None
-
-
-def _has(kind: str, language: str, text: str) -> bool:
-    regex = _cue(kind, language)
-    return regex is not None and regex.search(text) is not None
+def _has(kind: str, language: str, text: str, present: frozenset[str]) -> bool:
+    """Whether a `kind` cue occurs in `text`, whose literals are among `present`."""
+    return any(
+        (gate is None or not gate.isdisjoint(present)) and regex.search(text)
+        for gate, regex in _cues(kind, language)
+    )
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -118,37 +121,44 @@ def _sentence(text: str, start: int, end: int) -> str:
 
 def evidence(subject: str, body: str, language: str) -> dict[str, Evidence]:
     """Each category's evidence in this subject and body (categories without any omitted)."""
+    return _read(subject, body, language)[0]
+
+
+def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], Cues]:
+    """Each category's evidence and the kind cues, from one literal scan of subject and body."""
     text = body[:BODY_SCAN_CHARS]
     in_body, in_subject = _present(text, language), _present(subject, language)
     result: dict[str, Evidence] = {}
     for category in PRECEDENCE:
         subject_hit = False
         weights: dict[str, int] = {}
+        body_score = 0
         hold = False
         for gate, regex in _patterns(category, language):
-            subject_may = gate is None or not gate.isdisjoint(in_subject)
-            if not subject_hit and subject_may and regex.search(subject):
-                subject_hit = True
-            if sum(weights.values()) >= MAX_BODY_SCORE or (
-                gate is not None and gate.isdisjoint(in_body)
-            ):
+            if not subject_hit and (gate is None or not gate.isdisjoint(in_subject)):
+                subject_hit = regex.search(subject) is not None
+            if (gate is not None and gate.isdisjoint(in_body)) or body_score >= MAX_BODY_SCORE:
                 continue
             for match in regex.finditer(text):
                 phrase = match.group(0).lower()
                 if weights.get(phrase) == STATED_WEIGHT:
                     continue
                 sentence = _sentence(text, match.start(), match.end())
-                hedged = _has("hedge", language, sentence) or bool(_FIELD_LINE.match(sentence))
-                weights[phrase] = HEDGED_WEIGHT if hedged else STATED_WEIGHT
-                hold = hold or (not hedged and _has("hold", language, sentence))
-                if sum(weights.values()) >= MAX_BODY_SCORE:
+                hedged = bool(_FIELD_LINE.match(sentence)) or _has(
+                    "hedge", language, sentence, in_body
+                )
+                weight = HEDGED_WEIGHT if hedged else STATED_WEIGHT
+                body_score += weight - weights.get(phrase, 0)
+                weights[phrase] = weight
+                hold = hold or (not hedged and _has("hold", language, sentence, in_body))
+                if body_score >= MAX_BODY_SCORE:
                     break
-        body_score = min(sum(weights.values()), MAX_BODY_SCORE)
+        body_score = min(body_score, MAX_BODY_SCORE)
         score = (SUBJECT_WEIGHT if subject_hit else 0) + body_score
         if score:
             asserted = STATED_WEIGHT in weights.values()
             result[category] = Evidence(score, subject_hit, asserted, hold)
-    return result
+    return result, _kind_cues(f"{subject}\n{text}", language, in_body | in_subject)
 
 
 def scores(subject: str, body: str, language: str) -> dict[str, int]:
@@ -159,10 +169,15 @@ def scores(subject: str, body: str, language: str) -> dict[str, int]:
 def kind_cues(subject: str, body: str, language: str) -> Cues:
     """Newsletter, all-clear routine report, rights-owner report: see `precedence`."""
     text = f"{subject}\n{body[:BODY_SCAN_CHARS]}"
+    return _kind_cues(text, language, _present(text, language))
+
+
+def _kind_cues(text: str, language: str, present: frozenset[str]) -> Cues:
     return Cues(
-        newsletter=_has("newsletter", language, text),
-        routine_report=_has("report", language, text) and _has("all_clear", language, text),
-        rights_owner=_has("rights_owner", language, text),
+        newsletter=_has("newsletter", language, text, present),
+        routine_report=_has("report", language, text, present)
+        and _has("all_clear", language, text, present),
+        rights_owner=_has("rights_owner", language, text, present),
     )
 
 
@@ -182,7 +197,7 @@ def classify(
     `announces` (the text names the date a rule takes effect) is one more point for
     `policy_update`.
     """
-    found = evidence(subject, body, language)
+    found, cues = _read(subject, body, language)
     if announces:
         before = found.get("policy_update", Evidence(0, False, False))
         found["policy_update"] = Evidence(
@@ -207,7 +222,7 @@ def classify(
     for event, remedies in SUBJECT_EVENT_OVER.items():
         if best in remedies and event in found and found[event].in_subject:
             best = event
-    return decide(best, found, kind_cues(subject, body, language))
+    return decide(best, found, cues)
 
 
 def _buyer_relay_category(found: dict[str, Evidence]) -> str:
