@@ -215,3 +215,36 @@ def test_removals_in_each_platforms_own_word(body: str, lang: str) -> None:
     WHEN classified with a generic subject
     THEN it is listing_removed."""
     assert classify.classify("Notice", body, lang) == "listing_removed"
+
+
+@pytest.mark.parametrize(
+    ("body", "lang"),
+    [
+        (
+            "Effective immediately, we have terminated your Seller Agreement. Open orders will"
+            " be refunded and chargebacks may be charged to your balance.",
+            "en",
+        ),
+        (
+            "Mit sofortiger Wirkung haben wir Ihren Händlervertrag gekündigt. Rückbuchungen"
+            " können von Ihrem Guthaben abgezogen werden.",
+            "de",
+        ),
+        (
+            "Nous avons résilié votre contrat vendeur avec effet immédiat. Les réclamations"
+            " pourront être déduites.",
+            "fr",
+        ),
+        ("Hemos rescindido su contrato de vendedor. Los contracargos pueden deducirse.", "es"),
+        (
+            "Abbiamo risolto il tuo contratto di vendita. I chargeback potranno essere addebitati.",
+            "it",
+        ),
+        ("经平台审核，决定终止与您的合作协议，店铺内纠纷订单仍需处理。", "zh"),
+    ],
+)
+def test_ending_the_sellers_agreement_is_a_suspension(body: str, lang: str) -> None:
+    """GIVEN the platform ending the seller's agreement, with claims or chargebacks mentioned
+    WHEN classified with a generic subject
+    THEN it is a suspension."""
+    assert classify.classify("Account update", body, lang) == "suspension"

@@ -27,6 +27,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|eingeschränkt|ausgesetzt|entzogen|eingefroren|geschlossen|gekündigt|widerrufen)",
         r"(?:haben|hat) Ihnen (?:die |Ihre )?(?:Verkaufsrechte|Verkaufsberechtigung(?:en)?"
         r"|Verkaufsprivilegien)\b.{0,40}\bentzogen",
+        r"(?:Vertrag|Vereinbarung|Verkäufervereinbarung|Händlervertrag)\b.{0,40}\b(?:gekündigt|beendet"
+        r"|aufgelöst)",
         r"Kontosperrung|Kontodeaktivierung|Sperrung (?:Ihres|deines) (?:\w+)?[Kk]ontos",
         r"(?:Verkaufsaktivitäten|Verkaufsmöglichkeiten|Verkaufsfunktionen|Verkaufen)\b.{0,30}"
         r"(?:eingeschränkt|beschränkt|gesperrt|ausgesetzt)",

@@ -23,6 +23,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|congelato|revocato|rimosso) (?:il tuo|il suo|i tuoi|i suoi|l')\s?(?:account|privilegi"
         r"|negozio)",
         r"(?:sospensione|disattivazione|chiusura|blocco) (?:del(?:l')? ?)?account",
+        r"(?:risolto|terminato|rescisso|cessato) (?:il tuo|il suo|il) (?:contratto|accordo)",
         r"(?:sospeso|disattivato|rimosso|revocato).{0,30}privilegi di vendita",
         r"(?:limitato|sospeso|bloccato|ridotto) (?:la tua|le tue|la sua|le sue) (?:attività di"
         r" vendita|possibilità di vendere|vendite|capacità di vendere)",

@@ -66,3 +66,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nieuwe (?:vereiste|regels?|kosten)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (r"\b(?:kan|kunnen|zou|zouden|mogelijk|als|indien|anders|voorkomen|risico)\b",),
+    "newsletter": (r"\bnieuwsbrief\b|\bafmelden\b|\bin deze editie\b",),
+    "report": (r"\b(?:maandelijks|wekelijks)\w*\b.{0,30}\b(?:rapport|overzicht|samenvatting)",),
+    "all_clear": (r"\bgeen actie (?:vereist|nodig)\b",),
+    "rights_owner": (r"\brechthebbende|\bmerkeigenaar|\bVeRO\b",),
+    "hold": (r"\b(?:ingehouden|vastgehouden|reserve|bevroren|opgeschort)\b",),
+}

@@ -60,3 +60,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nowe (?:wymagania|zasady|opłaty)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (r"\b(?:może|mogą|mogłoby|jeśli|jeżeli|w przeciwnym razie|uniknąć|ryzyko)\b",),
+    "newsletter": (r"\bnewsletter\b|\bwypisz się\b|\bw tym wydaniu\b",),
+    "report": (r"\b(?:miesięczn|tygodniow)\w*\b.{0,30}\b(?:raport|podsumowanie)",),
+    "all_clear": (r"\bnie (?:jest wymagane|są wymagane) żadne działania\b",),
+    "rights_owner": (r"\bwłaściciel (?:praw|znaku)|\bVeRO\b",),
+    "hold": (r"\b(?:wstrzyman\w*|zatrzyman\w*|rezerw\w*|zamrożon\w*)\b",),
+}

@@ -57,3 +57,13 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"nya (?:krav|regler|avgifter)",
     ),
 }
+
+# Cues for the precedence rules (see `maild.parsers.patterns.en`).
+CUES: dict[str, tuple[str, ...]] = {
+    "hedge": (r"\b(?:kan|kunna|kommer att kunna|om|annars|undvika|risk)\b",),
+    "newsletter": (r"\bnyhetsbrev\b|\bavregistrera\b|\bi detta nummer\b",),
+    "report": (r"\b(?:månatlig|veckovis)\w*\b.{0,30}\b(?:rapport|sammanfattning|översikt)",),
+    "all_clear": (r"\bingen åtgärd (?:krävs|behövs)\b",),
+    "rights_owner": (r"\brättighetsinnehavare|\bvarumärkesinnehavare|\bVeRO\b",),
+    "hold": (r"\b(?:innehållna?|reserv|frysta|pausade)\b",),
+}
