@@ -23,6 +23,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from email.header import Header
 from email.message import EmailMessage, MIMEPart
 from email.parser import BytesHeaderParser
 from email.policy import SMTP
@@ -42,6 +43,7 @@ AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit"]
 ALERT_KINDS: tuple[str, ...] = ("unmatched", "send_failure", "bounce", "rate_limit")
 CRLF = b"\r\n"
 MAX_LINE = 998  # octets per line before CRLF, RFC 5322 §2.1.1
+FOLD_AT = 78  # the line length RFC 5322 §2.1.1 asks headers to keep to
 MAX_TOPIC = 80
 ORIGINAL_HEADER = "X-Maild-Original"
 _FIRST_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
@@ -320,7 +322,29 @@ def _boundary(seed: str, attachments: Sequence[_Attachment]) -> str:
 
 
 def _header_bytes(headers: EmailMessage) -> bytes:
-    return b"".join(SMTP.fold_binary(name, value) for name, value in headers.items())
+    return b"".join(_subject_bytes(value) if name == "Subject"
+                    else SMTP.fold_binary(name, value) for name, value in headers.items())
+
+
+def _subject_bytes(subject: str) -> bytes:
+    """The Subject folded so that it unfolds to exactly `subject` (single-spaced already).
+
+    The policy's folder can fold right after "Subject:" or leave a space before a fold, which
+    readers then show as a leading or doubled space; so an ASCII subject is folded here at its
+    spaces, and any other is RFC 2047 encoded words from end to end."""
+    if not subject.isascii():
+        return b"Subject: " + Header(subject, "utf-8", header_name="Subject").encode(
+            linesep="\r\n").encode("ascii") + CRLF
+    lines: list[str] = []
+    line, width = "", len("Subject: ")
+    for word in subject.split(" "):
+        if line and width + len(line) + 1 + len(word) > FOLD_AT:
+            lines.append(line)
+            line, width = word, 1
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return ("Subject: " + "\r\n ".join(lines)).encode("ascii") + CRLF
 
 
 def _body_bytes(part: MIMEPart) -> bytes:
