@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select, text
 from sqlalchemy.orm import Session
 
 from maild.archive import RawStore
@@ -118,13 +118,29 @@ def verify_archived_events(session: Session, batch: int = 5000) -> Iterator[str]
                 continue
             yield from _compare(row.seq, row.id, row.subject, _detail(row.detail),
                                 {key: getattr(row, key) for key in ARCHIVED_FIELDS})
-    unrecorded = (select(Message.id, Message.sha256)
-                  .where(~exists().where(AuditEvent.action == "archived",
-                                         AuditEvent.subject == Message.sha256))
-                  .order_by(Message.id).execution_options(yield_per=batch))
-    for message_id, sha in session.execute(unrecorded):
+    for message_id, sha in session.execute(_unrecorded_messages(session, batch)):
         yield (f"message {message_id} ({sha[:12]}...): no archived audit event (the row was "
                f"added outside maild, or its event deleted)")
+
+
+def _unrecorded_messages(session: Session, batch: int) -> Select[int, str]:
+    """Message rows without an ``archived`` event, as one streamed anti-join.
+
+    ``audit_event.subject`` has no index, so the form matters: PostgreSQL plans ``NOT EXISTS``
+    as a hash anti-join (spilling to disk beyond ``work_mem``), while SQLite runs it as a scan
+    of the events per message; SQLite builds one temporary index for ``NOT IN`` instead (20,000
+    messages on this machine: 37 s against 0.03 s). A streamed query runs through a cursor,
+    for which PostgreSQL prefers a fast-start plan, the same scan per message (100,000 messages:
+    still running after 7 minutes), so the transaction asks it to plan for the whole result.
+    """
+    archived = AuditEvent.action == "archived"
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1.0"))
+        missing = ~exists().where(archived, AuditEvent.subject == Message.sha256)
+    else:
+        missing = Message.sha256.not_in(select(AuditEvent.subject).where(archived))
+    return (select(Message.id, Message.sha256).where(missing).order_by(Message.id)
+            .execution_options(yield_per=batch))
 
 
 def _detail(text: str) -> dict[str, Any]:
