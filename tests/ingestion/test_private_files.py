@@ -64,9 +64,11 @@ def test_running_daemon_keeps_its_wal_and_shm_private(
         (maildir / sub).mkdir(parents=True)
     (maildir / "new" / "1.host").write_bytes(notice(1))
     config = private_config(tmp_path, f'[[maildir]]\nname = "demo"\npath = "{maildir}"\n')
-    maild_process(["--config", config, "run"], stdout=subprocess.DEVNULL)
+    log = tmp_path / "maild.log"
+    with log.open("wb") as out:
+        maild_process(["--config", config, "run"], stdout=out)
     var = tmp_path / "var"
-    assert wait_until(lambda: any((maildir / "cur").iterdir()), 30)
+    assert wait_until(lambda: any((maildir / "cur").iterdir()), 60), log.read_text()[-3000:]
     assert wait_until(lambda: (var / "maild.db-wal").exists() and (var / "maild.db-shm").exists(),
                       10)
     assert shared_with_others(var) == []
