@@ -248,3 +248,31 @@ def test_ending_the_sellers_agreement_is_a_suspension(body: str, lang: str) -> N
     WHEN classified with a generic subject
     THEN it is a suspension."""
     assert classify.classify("Account update", body, lang) == "suspension"
+
+
+@pytest.mark.parametrize(
+    ("body", "category"),
+    [
+        (
+            "While we review your account you cannot sell on Amazon. Within 30 days, send us a"
+            " utility bill and your business licence.",
+            "suspension",
+        ),
+        (
+            "Your offers are inactive and payouts are paused. How do I reactivate my account?"
+            " Send a plan of action that explains the root cause.",
+            "suspension",
+        ),
+        (
+            "Please upload a valid business licence within 5 days. Sellers without a valid"
+            " licence cannot sell on Amazon.",
+            "verification_request",
+        ),
+    ],
+)
+def test_selling_stopped_during_a_review_is_a_suspension(body: str, category: str) -> None:
+    """GIVEN a seller told they cannot sell (or must reactivate the account) while documents
+    are asked for, and a rule that only says who may sell
+    WHEN classified
+    THEN the first two are suspensions, the rule stays a verification_request."""
+    assert classify.classify("Your seller account", body, "en") == category

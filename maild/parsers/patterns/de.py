@@ -29,6 +29,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|Verkaufsprivilegien)\b.{0,40}\bentzogen",
         r"(?:Vertrag|Vereinbarung|Verkäufervereinbarung|Händlervertrag)\b.{0,40}\b(?:gekündigt|beendet"
         r"|aufgelöst)",
+        r"(?:Ihr|Ihren|dein|deinen) (?:Verkäufer)?[Kk]onto (?:wieder )?(?:zu )?reaktivieren",
         r"Kontosperrung|Kontodeaktivierung|Sperrung (?:Ihres|deines) (?:\w+)?[Kk]ontos",
         r"(?:Verkaufsaktivitäten|Verkaufsmöglichkeiten|Verkaufsfunktionen|Verkaufen)\b.{0,30}"
         r"(?:eingeschränkt|beschränkt|gesperrt|ausgesetzt)",

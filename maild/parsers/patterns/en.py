@@ -67,6 +67,10 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|Services|Partner) Agreement",
         r"(?:your|the) (?:seller |selling )?account and (?:[\w-]+ ){0,6}(?:have|has) been"
         r" (?:deactivated|suspended|closed|terminated)",
+        r"\byou (?:will not|won't|can(?:no|')t|cannot|are not able to|will no longer be able to"
+        r"|are unable to) (?:be able to )?sell (?:on|in|at) (?:Amazon|eBay|Walmart|Temu|SHEIN"
+        r"|AliExpress|the (?:marketplace|site|store))",
+        r"(?:how (?:do|can) I|to|request to) reactivate (?:your|my) (?:selling |seller )?account",
     ),
     "ip_complaint": (
         r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",

@@ -25,6 +25,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r" (?:cuenta|privilegios|tienda)",
         r"(?:suspensión|desactivación|cierre|bloqueo) de (?:la |su |tu )?cuenta",
         r"(?:rescindido|resuelto|terminado|puesto fin a) (?:su|tu|el) (?:contrato|acuerdo)",
+        r"reactivar (?:su|tu) cuenta",
         r"(?:desactivado|suspendido|retirado|eliminado|revocado).{0,30}privilegios de venta",
         r"(?:limitado|restringido|suspendido|bloqueado) (?:tu|su|tus|sus) (?:actividad(?:es)? de"
         r" venta|capacidad de vender|ventas|posibilidad de vender)",

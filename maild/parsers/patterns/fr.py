@@ -23,6 +23,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|gelé|fermé|clôturé|retiré|révoqué) (?:votre|vos|le) (?:compte|privilèges|boutique)",
         r"(?:suspension|désactivation|fermeture|blocage) (?:de |du )?(?:votre )?compte",
         r"(?:résilié|mis fin à|rompu) (?:votre|le) (?:contrat|accord)",
+        r"réactiver votre compte",
         r"(?:désactivé|suspendu|supprimé|retiré|révoqué)s?.{0,30}privilèges de vente",
         r"(?:limité|restreint|suspendu|bloqué) (?:vos|votre) (?:ventes|activités? de vente"
         r"|possibilités? de vendre|capacité à vendre)",

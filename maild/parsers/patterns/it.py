@@ -24,6 +24,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|negozio)",
         r"(?:sospensione|disattivazione|chiusura|blocco) (?:del(?:l')? ?)?account",
         r"(?:risolto|terminato|rescisso|cessato) (?:il tuo|il suo|il) (?:contratto|accordo)",
+        r"riattivare (?:il tuo|il suo) account",
         r"(?:sospeso|disattivato|rimosso|revocato).{0,30}privilegi di vendita",
         r"(?:limitato|sospeso|bloccato|ridotto) (?:la tua|le tue|la sua|le sue) (?:attività di"
         r" vendita|possibilità di vendere|vendite|capacità di vendere)",
