@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import mailbox
 import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from maild.cli import main
+from tests.support import maild_command
 
 KEYS = [
     "source",
@@ -135,3 +139,29 @@ def test_a_bad_entry_is_reported_and_the_rest_of_the_directory_parsed(tmp_path: 
         f"maild parse: {folder / 'a.eml'}: a FIFO, skipped",
         f"maild parse: {folder / 'b-link'}: a symbolic link (not followed inside a directory; "
         f"name its target to read it), skipped"]
+
+
+def test_an_unreadable_file_is_reported_and_the_rest_of_the_directory_parsed() -> None:
+    """GIVEN a directory whose first file the reading user may not read (mode 000)
+    WHEN `maild parse` reads the directory as an unprivileged user (root reads anything, so
+    a root test run drops to nobody)
+    THEN stderr names the file and why, the next file still gives its line, and the exit code
+    is 1."""
+    # Beside, not under, tmp_path: its parents are private to the user running the tests.
+    folder = Path(tempfile.mkdtemp(prefix="maild-unreadable-"))
+    try:
+        folder.chmod(0o755)
+        (folder / "a.eml").write_bytes(NOTICE)
+        (folder / "a.eml").chmod(0)
+        (folder / "b.eml").write_bytes(NOTICE.replace(b"cli-1", b"cli-2"))
+        argv = maild_command(["parse", "--json", folder])
+        if os.geteuid() == 0:
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        shutil.rmtree(folder)
+    assert result.returncode == 1, result.stderr
+    assert [json.loads(line)["source"] for line in result.stdout.splitlines()] == [
+        str(folder / "b.eml")]
+    assert result.stderr.splitlines() == [
+        f"maild parse: {folder / 'a.eml'}: cannot read (Permission denied)"]
