@@ -18,3 +18,29 @@ class SourceError(MaildError):
 
 class ArchiveError(MaildError):
     """The raw archive or the audit chain is inconsistent or cannot be written."""
+
+
+class DeliveryError(MaildError):
+    """A message could not be handed to the next server (SMTP) or the local outbox (Maildir).
+
+    ``code`` and ``text`` are the server's reply when there was one (``None`` for a refused or
+    dropped connection, a timeout or a TLS failure). ``refused`` names the recipients the
+    server refused one by one, each with its reply ("550 5.1.1 ...").
+    """
+
+    def __init__(self, message: str, *, code: int | None = None, text: str | None = None,
+                 refused: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.text = text
+        self.refused = dict(refused or {})
+
+
+class TemporaryFailure(DeliveryError):
+    """Try again later: a 4xx reply, a refused, dropped or timed-out connection, a failed TLS
+    handshake (RFC 5321 4.2.1: the same transaction may succeed later)."""
+
+
+class PermanentFailure(DeliveryError):
+    """Do not retry: a 5xx reply, every recipient refused for good, or a server that lacks what
+    the message needs (RFC 5321 4.2.1); the operator must look."""
