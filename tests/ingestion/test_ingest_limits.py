@@ -1,13 +1,16 @@
-"""`maild ingest` within bounds: memory by bytes, not by message count (issue 7.8)."""
+"""`maild ingest` of a folder on disk: memory bounded by bytes, not by message count (issue
+7.8), and a bad entry skipped and reported while the rest is archived (issue 7.4)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from maild.archive import RawStore
 from maild.ingest import batched
 from tests.support.cli import maild_command
 
@@ -60,3 +63,32 @@ def test_batches_are_cut_by_count_and_by_bytes_in_order() -> None:
     assert list(batched(sizes, lambda s: s, max_count=2, max_bytes=50)) == [
         [10, 20], [30], [100], [5, 5], [5]]
     assert list(batched(iter([]), len, max_count=2, max_bytes=50)) == []
+
+
+def test_ingest_skips_bad_entries_archives_the_rest_and_exits_1(
+        tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    """GIVEN a backfill folder whose entries sort as a FIFO named .eml, a link to a file outside,
+    a link to the folder itself (a loop), then two messages
+    WHEN `maild ingest` archives it
+    THEN both messages are archived once, the secret behind the link is not, stderr names each
+    bad entry with what it is, and the exit code is 1."""
+    folder = tmp_path / "backfill"
+    folder.mkdir()
+    os.mkfifo(folder / "a.eml")
+    (tmp_path / "secret").write_bytes(b"root:only-maild-can-read-this\n")
+    (folder / "b.eml").symlink_to(tmp_path / "secret")
+    (folder / "c-loop").symlink_to(folder)
+    for i in (4, 5):
+        (folder / f"z{i}.eml").write_bytes(notice(i))
+    result = subprocess.run(maild_command(["--config", write_config(""), "ingest", folder]),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "archived 2 new message(s), 0 already archived" in result.stdout
+    link = "a symbolic link (not followed inside a directory; name its target to read it)"
+    assert [line.rsplit(": ", 1) for line in result.stderr.splitlines()] == [
+        [f"maild ingest: {folder / 'a.eml'}", "a FIFO, skipped"],
+        [f"maild ingest: {folder / 'b.eml'}", f"{link}, skipped"],
+        [f"maild ingest: {folder / 'c-loop'}", f"{link}, skipped"]]
+    archived = {name for _, names in RawStore(tmp_path / "archive").names_by_folder()
+                for name in names}
+    assert archived == {hashlib.sha256(notice(i)).hexdigest() for i in (4, 5)}
