@@ -225,7 +225,7 @@ def run(obj: Context, once: bool) -> None:
 
 
 @main.command()
-@click.option("--stage", "step_name", type=click.Choice(["parse"]), default="parse",
+@click.option("--stage", "step_name", type=click.Choice(["parse", "route"]), default="parse",
               show_default=True, help="The step to replay the rows it quarantined into.")
 @click.option("--id", "ids", type=int, multiple=True,
               help="Only this message id (repeatable); default: every row the step quarantined.")
@@ -234,10 +234,13 @@ def requeue(obj: Context, step_name: str, ids: tuple[int, ...]) -> None:
     """Send quarantined messages back to the step that failed them (after a fix)."""
     from maild.bell import Bell
     from maild.parse_stage import ParseStep
-    from maild.stages import RequeueError
+    from maild.routing.route_step import RouteStep
+    from maild.stages import MessageStep, RequeueError
     from maild.stages import requeue as requeue_step
 
-    step = {"parse": ParseStep(obj.config.raw_store())}[step_name]
+    store = obj.config.raw_store()
+    step: MessageStep = (ParseStep(store) if step_name == "parse"
+                         else RouteStep(obj.config, store))
     try:
         count = requeue_step(_sessions(obj.config), step, actor="cli", ids=ids,
                              bell=Bell())  # on PostgreSQL, NOTIFY wakes the daemons
@@ -287,3 +290,7 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
             else:
                 click.echo(notice.describe(message.source))
     sys.exit(1 if unreadable.count else 0)
+
+
+# Commands kept in their own modules register themselves on ``main`` when imported.
+from maild import cli_cases  # noqa: E402, F401

@@ -96,6 +96,7 @@ class Config:
     log_level: str = "INFO"
     lease_seconds: int = 60
     stage_poll_seconds: float = 30.0
+    parse_timeout_seconds: float = 30.0
     archive_sync: str | None = None
     secret: Secret | None = None
     imap: tuple[ImapAccount, ...] = field(default_factory=tuple)
@@ -257,6 +258,7 @@ def _maild(table: Table) -> dict[str, Any]:
         "log_level": log_level,
         "lease_seconds": table.positive("lease_seconds", 60),
         "stage_poll_seconds": table.seconds("stage_poll_seconds", 30.0),
+        "parse_timeout_seconds": table.seconds("parse_timeout_seconds", 30.0),
         "archive_sync": table.choice("archive_sync", SYNC_MODES, None),
         "secret": table.secret("secret"),
     }

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maild.config_table import Secret, Table, plain_of, read_toml
 from maild.errors import ConfigError
-from maild.routing.triage import PRIORITIES
+from maild.routing.triage import PRIORITIES, TriageRules, rules_with
 
 CLIENTS_DIR = "clients.d"
 SLA_TIERS = ("standard", "expedited")
@@ -103,6 +103,7 @@ class Client:
     escalate_to: tuple[str, ...] = ()
     webhooks: tuple[Webhook, ...] = ()
     source: Path | None = None
+    triage: TriageRules | None = None  # the default table with this client's overrides
 
     @property
     def zone(self) -> ZoneInfo:
@@ -165,9 +166,19 @@ def parse_client(table: Table, source: Path | None) -> Client:
             raise table.fail(f"store[{i}].name", f"{store.platform} store {store.name!r} "
                                                  f"is listed twice")
     client = Client(id=client_id, stores=stores, source=source,
-                    webhooks=tuple(_webhook(t) for t in table.tables("webhook")), **fields)
+                    webhooks=tuple(_webhook(t) for t in table.tables("webhook")),
+                    triage=_triage(table), **fields)
     table.check_unknown()
     return client
+
+
+def _triage(table: Table) -> TriageRules | None:
+    """``[client.triage]``: the client's overrides of ``config/triage.toml``, in its shape
+    (``[client.triage.priorities]``, ``[client.triage.urgent_deadline]``)."""
+    override = table.table("triage")
+    if override is None:
+        return None
+    return rules_with(override.data, f"{table.file}: {table.where}triage")
 
 
 def _languages(table: Table) -> tuple[str, ...]:

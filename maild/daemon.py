@@ -31,7 +31,11 @@ from maild.config import Config, load_config
 from maild.db import make_engine, session_factory
 from maild.errors import MaildError
 from maild.ingest import Ingestor
+from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
+from maild.parsers.isolated import IsolatedParser
+from maild.routing.route_step import RouteStep
+from maild.routing.ticket_step import TicketStep
 from maild.sources.imap import FolderWorker
 from maild.sources.lease import node_owner
 from maild.sources.maildir import MaildirWorker
@@ -51,7 +55,7 @@ class Worker(Protocol):
 
 
 def build_workers(config: Config, stop: threading.Event, owner: str, engine: Engine,
-                  bell: Bell) -> list[Worker]:
+                  bell: Bell, parser: IsolatedParser | None = None) -> list[Worker]:
     """One worker per IMAP folder and per Maildir, then one per pipeline step; all share one
     engine, archive and bell. ``run_once`` relies on the order: sources first, then steps.
 
@@ -66,8 +70,14 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                                  lease_seconds=config.lease_seconds)
                     for folder in account.folders]
     workers += [MaildirWorker(source, ingestor, stop) for source in config.maildirs]
-    parse = StepRunner(ParseStep(ingestor.store), sessions, bell)
-    workers.append(StepWorker(parse, stop, config.stage_poll_seconds))
+    store = ingestor.store
+    send = SendStep(config, store, sessions)
+    send.release_dead_claims()
+    runners = [StepRunner(ParseStep(store, parser), sessions, bell),
+               StepRunner(RouteStep(config, store), sessions, bell),
+               StepRunner(TicketStep(config, store), sessions, bell),
+               StepRunner(send, sessions, bell, owner=owner)]
+    workers += [StepWorker(runner, stop, config.stage_poll_seconds) for runner in runners]
     return workers
 
 
@@ -106,10 +116,11 @@ def run_once(config: Config) -> int:
     """Sync every source once. Returns the number of sources that failed (each is logged)."""
     failures = 0
     engine = make_engine(config.database)
+    parser = IsolatedParser(timeout_seconds=config.parse_timeout_seconds)
     try:
         with sole_daemon(config.database):
             for worker in build_workers(config, threading.Event(), node_owner(), engine,
-                                        Bell()):
+                                        Bell(), parser):
                 try:
                     count = worker.run_once()
                     log.info("finished worker=%s count=%d", worker.label, count)
@@ -118,6 +129,7 @@ def run_once(config: Config) -> int:
                     log.error("sync failed mailbox=%s error=%s: %s", worker.label,
                               type(exc).__name__, exc)
     finally:
+        parser.close()
         engine.dispose()
     return failures
 
@@ -131,6 +143,7 @@ class _Generation:
     bell: Bell
     workers: list[Worker]
     engine: Engine
+    parser: IsolatedParser
     threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
@@ -149,6 +162,7 @@ class _Generation:
     def halt(self, timeout: float = 60.0) -> None:
         self.stop.set()
         self.bell.ring_all()
+        self.parser.close()  # a parse in progress is abandoned; its row stays archived
         for thread in self.threads:
             thread.join(timeout)
         self.engine.dispose()
@@ -159,12 +173,14 @@ def _build(config: Config, owner: str) -> _Generation:
     stop = threading.Event()
     bell = Bell()
     engine = make_engine(config.database)
+    parser = IsolatedParser(timeout_seconds=config.parse_timeout_seconds)
     try:
-        workers = build_workers(config, stop, owner, engine, bell)
+        workers = build_workers(config, stop, owner, engine, bell, parser)
     except BaseException:
+        parser.close()
         engine.dispose()
         raise
-    return _Generation(config, stop, bell, workers, engine)
+    return _Generation(config, stop, bell, workers, engine, parser)
 
 
 class Daemon:

@@ -6,7 +6,7 @@ through an alembic revision in ``migrations/versions``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
@@ -19,7 +19,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    PostgreSQL keeps the zone; SQLite stores text without one and hands back naive values,
+    which cannot be compared with aware ones. Values are converted to UTC on the way in and
+    marked UTC on the way out, so code never sees the difference.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -42,11 +66,11 @@ class Mailbox(Base):
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     server_uidnext: Mapped[int | None] = mapped_column(BigInteger)
-    last_sync: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
-    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
-    lease_expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_expires: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     messages: Mapped[list[Message]] = relationship(back_populates="mailbox")
 
@@ -68,8 +92,8 @@ class Message(Base):
     uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
     uid: Mapped[int | None] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(String(1000))
-    internal_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    internal_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     stage: Mapped[str] = mapped_column(String(20), default="archived", index=True)
     direction: Mapped[str] = mapped_column(String(3), default="in")
     error: Mapped[str | None] = mapped_column(Text)
@@ -77,9 +101,11 @@ class Message(Base):
     # on this row has failed; both kept across retries so an operator sees the history.
     failed_step: Mapped[str | None] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("support_case.id"), index=True)
 
     mailbox: Mapped[Mailbox | None] = relationship(back_populates="messages")
     notice: Mapped[Notice | None] = relationship(back_populates="message")
+    case: Mapped[Case | None] = relationship(back_populates="messages")
 
 
 class Notice(Base):
@@ -97,21 +123,21 @@ class Notice(Base):
     marketplace: Mapped[str | None] = mapped_column(String(40))
     category: Mapped[str] = mapped_column(String(40), index=True)
     priority: Mapped[str] = mapped_column(String(2), index=True)
-    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     deadline_text: Mapped[str | None] = mapped_column(Text)
-    effective_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    effective_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
     identifiers: Mapped[dict[str, list[str]]] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(10))
     sender_verified: Mapped[bool | None] = mapped_column(Boolean)
     action_required: Mapped[bool] = mapped_column(Boolean)
     subject: Mapped[str] = mapped_column(Text)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     summary_zh: Mapped[str] = mapped_column(Text)
     summary_en: Mapped[str] = mapped_column(Text)
     parser: Mapped[str] = mapped_column(String(40))
     version: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
-    parsed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    parsed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     message: Mapped[Message] = relationship(back_populates="notice")
 
@@ -122,10 +148,114 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(100))
     subject: Mapped[str] = mapped_column(String(1000))
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Case(Base):
+    """One matter of one client with one platform, under a ticket number (``MD-2026-000123``).
+
+    Every inbound notice belongs to a case; follow-ups join the open case through its keys
+    (:class:`CaseKey`). ``client_id`` is None for mail that matched no client (the fallback
+    recipients have it). ``state`` moves new -> triaged -> drafting -> awaiting_approval ->
+    sent -> closed (and reopened); each change is an audit event.
+    """
+
+    __tablename__ = "support_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(20), unique=True)
+    client_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    store_name: Mapped[str | None] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(20))
+    marketplace: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(2), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    subject_key: Mapped[str] = mapped_column(String(500), index=True)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    messages: Mapped[list[Message]] = relationship(back_populates="case")
+    keys: Mapped[list[CaseKey]] = relationship(back_populates="case")
+    outbound: Mapped[list[Outbound]] = relationship(back_populates="case")
+
+
+class CaseKey(Base):
+    """Something that threads a follow-up into its case: a platform case or complaint id, or
+    the Message-ID of a message of the case (found again in References / In-Reply-To)."""
+
+    __tablename__ = "case_key"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "value", name="uq_case_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str] = mapped_column(String(998), index=True)
+
+    case: Mapped[Case] = relationship(back_populates="keys")
+
+
+class TicketCounter(Base):
+    """The last ticket number given out per year; incremented under a row lock, so tickets are
+    unique across a fleet sharing PostgreSQL."""
+
+    __tablename__ = "ticket_counter"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Outbound(Base):
+    """One outgoing message (summary, digest, acknowledgement, alert), written with its fixed
+    Message-ID and archived bytes before any network call; the send step moves it
+    ``queued -> sending -> sent`` (or ``failed``), retrying temporary failures at
+    ``next_try_at``. A row left ``sending`` by a crash is sent again with the same Message-ID.
+    """
+
+    __tablename__ = "outbound"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("support_case.id"), index=True)
+    archived_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    sender: Mapped[str] = mapped_column(String(500))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    next_try_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_step: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    case: Mapped[Case | None] = relationship(back_populates="outbound")
+    archived: Mapped[Message] = relationship()
+    receipts: Mapped[list[Receipt]] = relationship(back_populates="outbound")
+
+
+class Receipt(Base):
+    """What the receiving server said when it took (or refused) one outbound message."""
+
+    __tablename__ = "receipt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbound_id: Mapped[int] = mapped_column(ForeignKey("outbound.id"), index=True)
+    code: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    queue_id: Mapped[str | None] = mapped_column(String(200))
+    refused: Mapped[dict[str, str]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    outbound: Mapped[Outbound] = relationship(back_populates="receipts")

@@ -19,7 +19,8 @@ from maild.db import storable
 from maild.models import Message, Notice
 from maild.parsers import Notice as ParsedNotice
 from maild.parsers import parse_message
-from maild.stages import Stage
+from maild.parsers.isolated import IsolatedParser, ParseInterrupted
+from maild.stages import Interrupted, MessageStep, Stage
 
 log = logging.getLogger("maild.stages")
 
@@ -44,17 +45,29 @@ def notice_row(message: Message, parsed: ParsedNotice) -> Notice:
         version=__version__, error=optional(parsed.error), parsed_at=datetime.now(UTC))
 
 
-class ParseStep:
-    """Reads each archived message's bytes and parses them into a notice."""
+class ParseStep(MessageStep):
+    """Reads each archived message's bytes and parses them into a notice.
+
+    The daemon parses through an :class:`IsolatedParser` (a worker process with a time
+    budget), so one pathological message is quarantined with a clear error instead of freezing
+    every thread; without one (tests, ``maild requeue``) it parses in this process.
+    """
 
     name: ClassVar[str] = "parse"
     takes: ClassVar[Stage] = Stage.ARCHIVED
 
-    def __init__(self, store: RawStore) -> None:
+    def __init__(self, store: RawStore, parser: IsolatedParser | None = None) -> None:
         self.store = store
+        self.parser = parser
 
     def prepare(self, message: Message) -> ParsedNotice:
-        return parse_message(self.store.get(message.sha256))
+        raw = self.store.get(message.sha256)
+        if self.parser is None:
+            return parse_message(raw)
+        try:
+            return self.parser.parse(raw)
+        except ParseInterrupted as exc:  # shutting down: the row stays archived
+            raise Interrupted(str(exc)) from exc
 
     def apply(self, session: Session, message: Message, result: ParsedNotice) -> Stage:
         session.add(notice_row(message, result))

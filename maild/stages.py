@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from maild.audit import AuditLog
@@ -39,35 +40,60 @@ RETRY_AFTER_FAILURE_SECONDS = 5.0
 
 
 class Stage(StrEnum):
-    """Where a message row stands; each value names what has been done to it."""
+    """Where a row stands; each value names what has been done to it (or is being done)."""
 
-    ARCHIVED = "archived"
-    RECEIVED = "received"
-    PARSED = "parsed"
-    QUARANTINED = "quarantined"
+    ARCHIVED = "archived"        # platform mail kept; waits for the parse step
+    TICKET = "ticket"            # a client's mail to the service mailbox; waits for tickets
+    RECEIVED = "received"        # mail of a replies mailbox; waits for the reply path's intake
+    PARSED = "parsed"            # read as a notice; waits for the route step
+    ROUTED = "routed"            # in its case, summaries queued
+    QUARANTINED = "quarantined"  # an inbound row whose work failed; `maild requeue` replays it
+    OUTGOING = "outgoing"        # the archived copy of a message maild sends
+    QUEUED = "queued"            # an outbound message waiting to be sent (maybe at next_try_at)
+    SENDING = "sending"          # being sent; left so by a crash, it is sent again
+    SENT = "sent"
+    FAILED = "failed"            # an outbound message refused for good; the operator is told
 
 
 def first_stage(role: str) -> Stage:
     """Where a source's new rows start (DESIGN §4.6): only ``platform`` mail waits for the parse
-    step; mail of ``replies`` and ``service`` mailboxes (advisors' drafts, decisions, clients'
-    tickets) is ``received``, kept for the intake of the reply path, never read as a notice."""
-    return Stage.ARCHIVED if role == "platform" else Stage.RECEIVED
+    step; a ``service`` mailbox holds clients' tickets, a ``replies`` mailbox advisors' drafts and
+    decisions; neither is ever read as a platform notice."""
+    return {"platform": Stage.ARCHIVED, "service": Stage.TICKET}.get(role, Stage.RECEIVED)
 
 
 class Step(Protocol):
-    """The work that takes rows waiting at ``takes`` on to their next stage."""
+    """The work that takes rows waiting at ``takes`` on to their next stage.
+
+    Rows are of any mapped class with ``stage``, ``error``, ``failed_step`` and ``attempts``.
+    A step with a ``working`` stage is worked in two transactions: its rows are first marked
+    ``working`` (with ``claimed_by``/``claimed_until``) and committed, then prepared, then
+    applied. That is for work with effects outside the database (sending mail): a crash in
+    between leaves the row visibly interrupted, and once its claim expires it is claimed again.
+    """
 
     name: ClassVar[str]
     takes: ClassVar[Stage]
+    failed: ClassVar[Stage]
+    working: ClassVar[Stage | None]
+    wakes: ClassVar[tuple[Stage, ...]]  # stages of other rows the step fills (outbox)
 
-    def prepare(self, message: Message) -> Any:
-        """The slow part, run before the row's savepoint; raising quarantines the row."""
+    def claim(self, now: datetime) -> Select[Any]:
+        """The rows ready for this step, oldest first."""
 
-    def apply(self, session: Session, message: Message, result: Any) -> Stage:
+    def prepare(self, row: Any) -> Any:
+        """The slow part, run outside the row's savepoint; raising fails the row."""
+
+    def apply(self, session: Session, row: Any, result: Any) -> Stage:
         """Record ``result`` in the row's savepoint and return the row's next stage."""
 
-    def reset(self, session: Session, message: Message) -> None:
+    def reset(self, session: Session, row: Any) -> None:
         """Undo what an earlier failed run of this step left, before a replay."""
+
+
+class Interrupted(Exception):
+    """The step's work was cut short because the daemon is stopping: the batch is abandoned
+    (nothing recorded, its rows stay where they were) rather than failed."""
 
 
 @dataclass(frozen=True)
@@ -79,19 +105,24 @@ class StepRunner:
     """Runs one step in batches; shared by the daemon's workers, ``--once`` and the tests."""
 
     def __init__(self, step: Step, sessions: sessionmaker[Session], bell: Bell | None = None,
-                 batch: int = BATCH) -> None:
+                 batch: int = BATCH, owner: str = "maild", claim_seconds: float = 300.0,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.step = step
         self.sessions = sessions
         self.bell = bell or Bell()
         self.batch = batch
+        self.owner = owner
+        self.claim_seconds = claim_seconds
+        self.clock = clock or (lambda: datetime.now(UTC))
 
     def run_batch(self) -> int:
         """Work up to one batch; returns how many rows were claimed (0: nothing waits)."""
-        reached: set[str] = set()
+        if self.step.working is not None:
+            return self._run_marked()
+        reached: set[str] = set(self.step.wakes)
         with self.sessions() as session, session.begin():
-            rows = session.scalars(
-                select(Message).where(Message.stage == self.step.takes)
-                .order_by(Message.id).limit(self.batch).with_for_update(skip_locked=True)).all()
+            rows = session.scalars(self.step.claim(self.clock()).limit(self.batch)
+                                   .with_for_update(skip_locked=True)).all()
             if not rows:
                 return 0
             results = [self._prepare(row) for row in rows]
@@ -102,20 +133,51 @@ class StepRunner:
         self.bell.ring(reached)
         return len(rows)
 
+    def _run_marked(self) -> int:
+        """Claim and mark ``working`` (commit), prepare, then apply (commit)."""
+        now = self.clock()
+        with self.sessions() as session, session.begin():
+            rows = session.scalars(self.step.claim(now).limit(self.batch)
+                                   .with_for_update(skip_locked=True)).all()
+            for row in rows:
+                if row.stage == self.step.working:
+                    log.warning("%s of %s %d was interrupted (claimed by %s); doing it again",
+                                self.step.name, type(row).__name__.lower(), row.id,
+                                row.claimed_by)
+                row.stage = self.step.working
+                row.claimed_by = self.owner
+                row.claimed_until = now + timedelta(seconds=self.claim_seconds)
+                row.attempts = (row.attempts or 0) + 1
+        if not rows:
+            return 0
+        results = [self._prepare(row) for row in rows]
+        reached: set[str] = set(self.step.wakes)
+        with self.sessions() as session, session.begin():
+            begin_write(session)
+            for row, result in zip(rows, results, strict=True):
+                current = session.get_one(type(row), row.id)
+                reached.add(self._apply(session, current, result))
+                current.claimed_by = current.claimed_until = None
+            self.bell.announce(session, reached)
+        self.bell.ring(reached)
+        return len(rows)
+
     def drain(self) -> int:
-        """Run batches until nothing waits at the step's stage (``maild run --once``)."""
+        """Run batches until nothing is ready at the step's stage (``maild run --once``)."""
         total = 0
         while count := self.run_batch():
             total += count
         return total
 
-    def _prepare(self, row: Message) -> Any:
+    def _prepare(self, row: Any) -> Any:
         try:
             return self.step.prepare(row)
+        except Interrupted:
+            raise
         except Exception as exc:  # noqa: BLE001 - recorded on the row by _apply
             return _Failure(exc)
 
-    def _apply(self, session: Session, row: Message, result: Any) -> Stage:
+    def _apply(self, session: Session, row: Any, result: Any) -> Stage:
         if not isinstance(result, _Failure):
             try:
                 with session.begin_nested():
@@ -124,18 +186,20 @@ class StepRunner:
             except Exception as exc:  # noqa: BLE001 - recorded on the row below
                 result = _Failure(exc)
             else:
-                if stage == Stage.QUARANTINED:
+                if stage == self.step.failed:
                     self._count_failure(row)
                 return stage
         text = f"{type(result.error).__name__}: {result.error}"
-        row.stage, row.error = Stage.QUARANTINED, storable(text)
+        row.stage, row.error = self.step.failed, storable(text)
         self._count_failure(row)
-        log.error("quarantined message=%d step=%s error=%s", row.id, self.step.name, text)
-        return Stage.QUARANTINED
+        log.error("%s failed %s=%d error=%s", self.step.name, type(row).__name__.lower(),
+                  row.id, text)
+        return self.step.failed
 
-    def _count_failure(self, row: Message) -> None:
+    def _count_failure(self, row: Any) -> None:
         row.failed_step = self.step.name
-        row.attempts = (row.attempts or 0) + 1
+        if self.step.working is None:  # marked steps count every attempt when claiming
+            row.attempts = (row.attempts or 0) + 1
 
 
 class StepWorker:
@@ -158,19 +222,53 @@ class StepWorker:
             try:
                 if self.runner.run_batch():
                     continue
+                wait = self._until_next_due()
+            except Interrupted:
+                if self.stop.is_set():
+                    return
+                raise
             except Exception:  # noqa: BLE001 - rows stay where they are and are retried
                 log.exception("%s failed; retrying in %.0fs", self.label,
                               RETRY_AFTER_FAILURE_SECONDS)
                 self.stop.wait(RETRY_AFTER_FAILURE_SECONDS)
                 continue
-            wake.wait(self.poll_seconds)
+            wake.wait(wait)
+
+    def _until_next_due(self) -> float:
+        """Seconds until the step's earliest scheduled row (a retry, a digest) is due, capped
+        by the safety-net poll; steps without schedules just poll."""
+        next_due = getattr(self.runner.step, "next_due", None)
+        if next_due is None:
+            return self.poll_seconds
+        with self.runner.sessions() as session:
+            due: datetime | None = next_due(session)
+        if due is None:
+            return self.poll_seconds
+        left = (due - self.runner.clock()).total_seconds()
+        return min(self.poll_seconds, max(0.05, left))
+
+
+class MessageStep:
+    """Base of the steps that work inbound message rows in one transaction (lock mode)."""
+
+    name: ClassVar[str]
+    takes: ClassVar[Stage]
+    failed: ClassVar[Stage] = Stage.QUARANTINED
+    working: ClassVar[Stage | None] = None
+    wakes: ClassVar[tuple[Stage, ...]] = ()
+
+    def claim(self, now: datetime) -> Select[Any]:
+        return select(Message).where(Message.stage == self.takes).order_by(Message.id)
+
+    def reset(self, session: Session, row: Any) -> None:
+        """Nothing to undo unless the step says otherwise."""
 
 
 class RequeueError(Exception):
     """Some named rows are not quarantined by the step: nothing was requeued."""
 
 
-def requeue(sessions: sessionmaker[Session], step: Step, actor: str,
+def requeue(sessions: sessionmaker[Session], step: MessageStep, actor: str,
             ids: Sequence[int] = (), bell: Bell | None = None) -> int:
     """Send rows quarantined by ``step`` back to it (all of them, or exactly ``ids``).
 

@@ -43,4 +43,6 @@ if [ ! -e var/demo/.seeded ]; then
     echo "run-demo: delivered $n sample notices into $inbox/new"
 fi
 
+echo "run-demo: summaries go to var/demo/outbox/<recipient>/new (one Maildir per recipient);"
+echo "run-demo: list cases with: .venv/bin/maild --config config/demo.toml cases"
 exec .venv/bin/maild --config config/demo.toml run "$@"

@@ -96,6 +96,12 @@ def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def rules_with(override: dict[str, Any], where: str) -> TriageRules:
+    """The default table with ``override`` (a client's ``triage`` table) merged over it;
+    errors name ``where``."""
+    return _validated(merge(_read(DEFAULT_TABLE), override), where)
+
+
 def load_rules(override: Path | None = None, default: Path = DEFAULT_TABLE) -> TriageRules:
     """The default table of `config/triage.toml` with a client's `override` merged over it."""
     table = _read(default)

@@ -35,7 +35,7 @@ def node_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def _dead_local_owner(owner: str) -> bool:
+def dead_local_owner(owner: str) -> bool:
     """True when ``owner`` names a process of this host that no longer runs."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
@@ -73,7 +73,7 @@ class Lease:
         with self.sessions.begin() as session:
             holder = session.scalar(select(Mailbox.lease_owner)
                                     .where(Mailbox.id == self.mailbox_id))
-            if holder is not None and _dead_local_owner(holder):
+            if holder is not None and dead_local_owner(holder):
                 free = or_(free, Mailbox.lease_owner == holder)
             taken = session.execute(
                 update(Mailbox).where(Mailbox.id == self.mailbox_id, free)

@@ -176,7 +176,7 @@ def test_every_real_world_message_is_archived_and_parsed_on_postgres(
         engine.dispose()
     distinct = {hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
     assert len(stages) == len(distinct)
-    assert set(stages) <= {"parsed", "quarantined"}
+    assert set(stages) <= {"parsed", "routed", "quarantined"}
 
 
 def test_drop_folder_archives_files_only_once_fully_written(

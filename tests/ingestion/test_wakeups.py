@@ -31,6 +31,7 @@ from tests.support.proxy import SilentRelay
 
 from .conftest import IMAP_PASSWORD_ENV, imap_table, notice, wait_until
 
+PARSED = ("parsed", "routed")  # the daemon routes what it parsed straight away
 SLOW = "poll_seconds = 600\nidle_renew_seconds = 600\nkeepalive_seconds = 600\n"
 Spawn = Callable[..., subprocess.Popen[bytes]]
 
@@ -203,17 +204,17 @@ def test_a_second_daemon_on_postgresql_parses_when_notified(
             log.read_text()
         eml = tmp_path / "n.eml"
         eml.write_bytes(notice(7))
-        started = time.monotonic()
         result = run_maild(["--config", config, "ingest", eml])
         assert result.returncode == 0, result.stderr
+        started = time.monotonic()  # the ingest committed just before its process ended
         engine = make_engine(postgres_url)
         try:
             assert wait_until(lambda: stages(session_factory(engine)).get(
-                "<notice-7@amazon.com>") == "parsed", 10), log.read_text()
+                "<notice-7@amazon.com>") in PARSED, 10), log.read_text()
         finally:
             engine.dispose()
         took = time.monotonic() - started
-        assert took <= 2.0 + 2.0, f"parsed {took:.1f} s after the ingest started"
+        assert took <= 2.0, f"parsed {took:.1f} s after the ingest committed"
 
 
 def test_a_second_daemon_on_one_sqlite_file_is_refused(
@@ -278,3 +279,43 @@ def test_ingest_rings_the_bell_of_the_archived_stage(
     event.clear()
     ingestor.ingest([Incoming(raw=notice(1), origin="a")])
     assert not event.is_set()
+
+
+def test_a_message_over_the_parse_budget_is_quarantined_and_the_daemon_goes_on(
+        write_config: Callable[..., Path], tmp_path: Path, maild_process: Spawn) -> None:
+    """GIVEN a daemon whose parse budget is 50 ms WHEN a large HTML-only message arrives
+    between two normal ones THEN that message is quarantined with an error naming the budget,
+    the others are parsed, and SIGTERM still stops the daemon at once."""
+    inbox = tmp_path / "inbox"
+    config = write_config(f'[[maildir]]\nname = "local"\npath = "{inbox}"\n')
+    config.write_text(config.read_text().replace(
+        'log_level = "DEBUG"', 'log_level = "DEBUG"\nparse_timeout_seconds = 0.05'))
+    heavy = (b"From: seller-performance@amazon.com\r\nMessage-ID: <heavy@amazon.com>\r\n"
+             b"Subject: Your listing\r\nContent-Type: text/html\r\n\r\n"
+             + b"<div><p>Your listing <b>ASIN B0HEAVY001</b> was removed.</p></div>" * 150_000)
+    database = load_config(config).database
+    upgrade(database)
+    engine = make_engine(database)
+    log = tmp_path / "daemon.log"
+    with log.open("wb") as out, contextlib.ExitStack() as cleanup:
+        cleanup.callback(engine.dispose)
+        proc = maild_process(["--config", config, "run"], stdout=out, stderr=subprocess.STDOUT)
+        assert wait_until(lambda: "started workers" in log.read_text(), 20), log.read_text()
+        for name, raw in (("1", notice(1)), ("2", heavy), ("3", notice(3))):
+            (inbox / "tmp" / name).write_bytes(raw)
+            (inbox / "tmp" / name).rename(inbox / "new" / name)
+        sessions = session_factory(engine)
+        assert wait_until(lambda: len(stages(sessions)) == 3 and "archived" not in
+                          stages(sessions).values(), 30), stages(sessions)
+        assert {k: v in PARSED for k, v in stages(sessions).items()} == {
+            "<notice-1@amazon.com>": True, "<heavy@amazon.com>": False,
+            "<notice-3@amazon.com>": True}
+        assert stages(sessions)["<heavy@amazon.com>"] == "quarantined"
+        with sessions() as session:
+            error = session.scalar(select(Message.error).where(
+                Message.message_id == "<heavy@amazon.com>"))
+        assert error is not None and "time budget" in error
+        stopping = time.monotonic()
+        proc.send_signal(15)
+        assert proc.wait(20) == 0
+        assert time.monotonic() - stopping < 10

@@ -1,0 +1,163 @@
+"""The send step: queued outbound messages are delivered once, with their receipts kept.
+
+``queued -> sending -> sent`` (or ``failed``), on the generic runner's two-transaction mode:
+the row is marked ``sending`` and committed before the network call, then the outcome is
+committed. So:
+- a 4xx reply or a network failure puts the row back to ``queued`` with ``next_try_at`` after an
+  exponential backoff (``MAX_ATTEMPTS`` in all);
+- a 5xx reply marks it ``failed`` and queues an alert to the operator (never for an alert that
+  itself failed: no loops);
+- a crash between the server's 250 and the commit leaves the row ``sending``; once its claim
+  expires (at once when the claimer was a dead process of this host) it is sent again with
+  the same Message-ID and bytes, and the log says so. Nothing is sent twice otherwise.
+The receipt is the server's reply code and text, the queue id where the server gives one, the
+time, and the recipients it refused one by one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.archive import RawStore
+from maild.audit import AuditLog
+from maild.config import Config
+from maild.errors import DeliveryError, PermanentFailure
+from maild.models import Message, Outbound, Receipt
+from maild.outbound.maildir_transport import transport_send
+from maild.outbound.outbox import alert_operator
+from maild.outbound.receipts import Receipt as ServerReceipt
+from maild.routing.compose import compose_operator_alert
+from maild.sources.lease import dead_local_owner
+from maild.stages import Stage
+
+log = logging.getLogger("maild.outbound")
+
+ACTOR = "maild:send"
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 30.0
+LAST_RETRY_SECONDS = 3600.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at an hour: a server that is down for maintenance gets
+    its mail when it is back, without being hammered meanwhile."""
+    return timedelta(seconds=min(LAST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (attempts - 1)))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What happened when a row was handed to the server."""
+
+    receipt: ServerReceipt | None
+    failure: DeliveryError | None
+
+
+class SendStep:
+    """Sends outbound rows through the configured transport (SMTP, or Maildirs in the demo)."""
+
+    name: ClassVar[str] = "send"
+    takes: ClassVar[Stage] = Stage.QUEUED
+    failed: ClassVar[Stage] = Stage.FAILED
+    working: ClassVar[Stage | None] = Stage.SENDING
+    wakes: ClassVar[tuple[Stage, ...]] = ()
+
+    def __init__(self, config: Config, store: RawStore, sessions: sessionmaker[Session],
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.sessions = sessions
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def claim(self, now: datetime) -> Select[Any]:
+        due = or_(Outbound.next_try_at.is_(None), Outbound.next_try_at <= now)
+        interrupted = and_(Outbound.stage == Stage.SENDING, Outbound.claimed_until < now)
+        return (select(Outbound).where(or_(and_(Outbound.stage == Stage.QUEUED, due),
+                                           interrupted))
+                .order_by(Outbound.id))
+
+    def release_dead_claims(self) -> int:
+        """Rows a killed daemon of this host left ``sending`` are due now, not at the end of
+        their claim: the process that held them is gone."""
+        with self.sessions.begin() as session:
+            rows = session.execute(select(Outbound.id, Outbound.claimed_by)
+                                   .where(Outbound.stage == Stage.SENDING)).all()
+            dead = [row.id for row in rows if row.claimed_by and dead_local_owner(row.claimed_by)]
+            if dead:
+                session.execute(update(Outbound).where(Outbound.id.in_(dead))
+                                .values(claimed_until=self.clock())
+                                .execution_options(synchronize_session=False))
+        return len(dead)
+
+    def next_due(self, session: Session) -> datetime | None:
+        """When the earliest retry is due (the step's worker sleeps until then)."""
+        return session.scalar(select(func.min(Outbound.next_try_at))
+                              .where(Outbound.stage == Stage.QUEUED))
+
+    def prepare(self, row: Outbound) -> Attempt:
+        settings = self.config.smtp
+        if settings is None:
+            return Attempt(None, PermanentFailure("no [smtp] configured: nothing can be sent"))
+        with self.sessions() as session:
+            sha = session.get_one(Message, row.archived_id).sha256
+        raw = self.store.get(sha)
+        try:
+            return Attempt(transport_send(settings, row.sender, row.recipients, raw), None)
+        except DeliveryError as exc:
+            return Attempt(None, exc)
+
+    def apply(self, session: Session, row: Outbound, attempt: Attempt) -> Stage:
+        now = self.clock()
+        audit = AuditLog(session)
+        if attempt.receipt is not None:
+            receipt = attempt.receipt
+            session.add(Receipt(outbound_id=row.id, code=receipt.code, text=receipt.text,
+                                queue_id=receipt.queue_id, refused=receipt.refused,
+                                at=receipt.at))
+            row.sent_at, row.error, row.next_try_at = now, None, None
+            audit.record(ACTOR, "sent", row.message_id, outbound=row.id, code=receipt.code,
+                         queue_id=receipt.queue_id, refused=receipt.refused)
+            log.info("sent outbound=%d kind=%s to=%s code=%d queue_id=%s attempt=%d", row.id,
+                     row.kind, ",".join(row.recipients), receipt.code, receipt.queue_id,
+                     row.attempts)
+            return Stage.SENT
+        failure = attempt.failure
+        assert failure is not None
+        row.error = f"{type(failure).__name__}: {failure}"
+        if failure.code is not None:
+            session.add(Receipt(outbound_id=row.id, code=failure.code, text=failure.text or "",
+                                queue_id=None, refused=failure.refused, at=now))
+        if isinstance(failure, PermanentFailure) or row.attempts >= MAX_ATTEMPTS:
+            audit.record(ACTOR, "send_failed", row.message_id, outbound=row.id,
+                         error=row.error, attempts=row.attempts)
+            log.error("send failed for good outbound=%d error=%s", row.id, row.error)
+            self._alert_operator(session, row, now)
+            return Stage.FAILED
+        row.next_try_at = now + retry_delay(row.attempts)
+        audit.record(ACTOR, "send_deferred", row.message_id, outbound=row.id, error=row.error,
+                     attempts=row.attempts, next_try_at=row.next_try_at.isoformat())
+        log.warning("send deferred outbound=%d attempt=%d retry_at=%s error=%s", row.id,
+                    row.attempts, row.next_try_at.isoformat(), row.error)
+        return Stage.QUEUED
+
+    def reset(self, session: Session, row: Any) -> None:
+        """Nothing to undo: a failed row keeps its receipts."""
+
+    def _alert_operator(self, session: Session, row: Outbound, now: datetime) -> None:
+        settings = self.config.smtp
+        if settings is None or row.kind == "operator_alert":
+            return
+        details = {"message": row.message_id, "to": ", ".join(row.recipients),
+                   "error": row.error or "", "attempts": str(row.attempts)}
+        alert_operator(session, self.store, settings.operator, settings.from_address,
+                       lambda message_id: compose_operator_alert(
+                           "send_failure", details, from_address=settings.from_address,
+                           to=list(settings.operator), message_id=message_id, now=now),
+                       label=f"send-failure.{row.id}", now=now, case_id=row.case_id,
+                       actor=ACTOR)

@@ -1,0 +1,196 @@
+"""The route step: a parsed notice finds its client and its case, and summaries are queued.
+
+``parsed -> routed``. For each notice (DESIGN §2 "link case", "triage", "route"):
+1. match the client and store by every address the mail arrived through, then by store names
+   and merchant ids in the text (:mod:`maild.routing.matching`); no match or several: the
+   fallback recipients get it with the candidates named — nothing is ever dropped;
+2. apply triage (``config/triage.toml`` with the client's overrides): the priority of record;
+3. link it to its case (a follow-up joins the open case) or open one;
+4. queue the summaries (:mod:`maild.routing.compose`): the client's in the client's languages,
+   the advisors' with the facts to draft, each with the case's tokenised ``Reply-To``.
+Every decision is an audit event with its reason. maild's own messages coming back (a summary
+forwarded into a watched mailbox) are recognised and never summarised again (loop safety).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from maild.archive import RawStore
+from maild.audit import AuditLog
+from maild.config import Client, Config
+from maild.models import Case, Message, Notice
+from maild.outbound.outbox import (
+    RATE_WINDOW,
+    RateLimited,
+    alert_operator,
+    new_message_id,
+    queue,
+)
+from maild.parsers.mime import body_text, header, parse_bytes
+from maild.routing.cases import Arrival, Linked, link, set_state
+from maild.routing.compose import (
+    Audience,
+    SummaryFacts,
+    compose_operator_alert,
+    compose_summary,
+)
+from maild.routing.matching import Match, match_client
+from maild.routing.threads import normalise_subject, references_of
+from maild.routing.tokens import make_token, reply_address
+from maild.routing.triage import TriageRules, load_rules
+from maild.stages import MessageStep, Stage
+
+log = logging.getLogger("maild.routing")
+
+ACTOR = "maild:route"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the route step read before touching the database."""
+
+    raw: bytes
+    match: Match
+    own: bool
+    references: tuple[str, ...]
+
+
+def is_own_message(raw: bytes) -> bool:
+    """A message maild wrote itself (a summary, an alert) that came back into a watched mailbox:
+    it carries ``X-Maild-Case`` or a Message-ID made by :func:`new_message_id`."""
+    message = parse_bytes(raw)
+    return bool(header(message, "X-Maild-Case")) or ".maild@" in header(message, "Message-ID")
+
+
+class RouteStep(MessageStep):
+    """Routes parsed notices; one instance per config generation."""
+
+    name: ClassVar[str] = "route"
+    takes: ClassVar[Stage] = Stage.PARSED
+    wakes: ClassVar[tuple[Stage, ...]] = (Stage.QUEUED,)
+
+    def __init__(self, config: Config, store: RawStore,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.rules = load_rules()
+
+    def prepare(self, message: Message) -> Plan:
+        raw = self.store.get(message.sha256)
+        notice = message.notice
+        assert notice is not None, "a parsed message has its notice"
+        parsed = parse_bytes(raw)
+        match = match_client(raw, notice.platform, notice.marketplace, body_text(parsed),
+                             self.config.clients)
+        return Plan(raw, match, is_own_message(raw), tuple(references_of(raw)))
+
+    def apply(self, session: Session, message: Message, plan: Plan) -> Stage:
+        notice = message.notice
+        assert notice is not None
+        audit = AuditLog(session)
+        if plan.own:
+            audit.record(ACTOR, "not_routed", message.sha256,
+                         reason="maild's own message came back (loop protection)")
+            return Stage.ROUTED
+        client = plan.match.client
+        priority = self._rules(client).priority(notice.category, notice.sent_at,
+                                                notice.deadline)
+        now = self.clock()
+        linked = link(session, Arrival(
+            client_id=client.id if client else None,
+            store_name=plan.match.store.name if plan.match.store else None,
+            platform=notice.platform, marketplace=notice.marketplace,
+            category=notice.category, priority=priority, deadline=notice.deadline,
+            subject_key=normalise_subject(notice.subject), identifiers=notice.identifiers,
+            message_id=message.message_id, references=plan.references), now, ACTOR)
+        message.case_id = linked.case.id
+        audit.record(ACTOR, "routed", message.sha256, case=linked.case.ticket,
+                     client=client.id if client else None, reason=plan.match.reason,
+                     priority=priority, linked=linked.how)
+        for audience, recipients in self._audiences(client):
+            self._queue_summary(session, message, notice, plan, linked, audience, recipients,
+                                client, now)
+        if linked.case.state in ("new", "reopened"):
+            set_state(session, linked.case, "triaged", ACTOR)
+        log.info("routed message=%d case=%s client=%s priority=%s (%s)", message.id,
+                 linked.case.ticket, client.id if client else "-", priority, plan.match.reason)
+        return Stage.ROUTED
+
+    def _rules(self, client: Client | None) -> TriageRules:
+        return self.rules if client is None or client.triage is None else client.triage
+
+    def _audiences(self, client: Client | None) -> list[tuple[Audience, Sequence[str]]]:
+        """Who gets which summary: the client and its advisors, or the fallback recipients."""
+        if client is None:
+            return [("fallback", self.config.fallback)] if self.config.fallback else []
+        audiences: list[tuple[Audience, Sequence[str]]] = []
+        to_client = client.summary_to or (client.decision_maker_address,)
+        audiences.append(("client", to_client))
+        if client.advisors:
+            audiences.append(("advisor", client.advisors))
+        return audiences
+
+    def _queue_summary(self, session: Session, message: Message, notice: Notice, plan: Plan,
+                       linked: Linked, audience: Audience, recipients: Sequence[str],
+                       client: Client | None, now: datetime) -> None:
+        smtp = self.config.smtp
+        if smtp is None or not recipients:
+            AuditLog(session).record(ACTOR, "not_sent", linked.case.ticket, audience=audience,
+                                     reason="no [smtp] configured" if smtp is None
+                                     else "no recipients")
+            return
+        case = linked.case
+        phishing = notice.category == "phishing_suspect"
+        reply_to = None
+        if not phishing and self.config.secret is not None:
+            token = make_token(self.config.secret.reveal(), case.ticket)
+            reply_to = reply_address(smtp.reply_address, token)
+        message_id = new_message_id(smtp.from_address, f"{case.ticket}.{audience}")
+        languages = client.languages if client and audience == "client" else ("en", "zh")
+        zone = ZoneInfo(client.timezone) if client else ZoneInfo("UTC")
+        raw = compose_summary(
+            self._facts(notice, case, linked, plan, client), audience=audience,
+            languages=languages, zone=zone, now=now, from_address=smtp.from_address,
+            to=list(recipients), reply_to=reply_to, message_id=message_id, original=plan.raw)
+        try:
+            queue(session, self.store, kind=f"summary:{audience}", sender=smtp.from_address,
+                  recipients=recipients, raw=raw, message_id=message_id, now=now,
+                  case_id=case.id, actor=ACTOR)
+        except RateLimited as exc:
+            AuditLog(session).record(ACTOR, "rate_limited", case.ticket, audience=audience,
+                                     error=str(exc))
+            log.error("not sent case=%s audience=%s: %s", case.ticket, audience, exc)
+            details = {"case": case.ticket, "audience": audience, "error": str(exc)}
+            alert_operator(session, self.store, smtp.operator, smtp.from_address,
+                           lambda mid: compose_operator_alert(
+                               "rate_limit", details, from_address=smtp.from_address,
+                               to=list(smtp.operator), message_id=mid, now=now),
+                           label="rate-limit", now=now, case_id=case.id, actor=ACTOR,
+                           once_per=RATE_WINDOW)
+
+    @staticmethod
+    def _facts(notice: Notice, case: Case, linked: Linked, plan: Plan,
+               client: Client | None) -> SummaryFacts:
+        facts: dict[str, Any] = {
+            "ticket": case.ticket, "priority": case.priority, "platform": notice.platform,
+            "marketplace": notice.marketplace, "store_name": case.store_name,
+            "client_name": client.name if client else None, "category": notice.category,
+            "topic": notice.subject, "deadline": case.deadline,
+            "deadline_text": notice.deadline_text, "sla_due": None,
+            "identifiers": notice.identifiers, "summary_zh": notice.summary_zh,
+            "summary_en": notice.summary_en, "sender_verified": notice.sender_verified,
+            "action_required": notice.action_required, "is_update": linked.is_update,
+            "update_note": "; ".join(linked.changes) or None,
+            "candidates": tuple(c.name for c in plan.match.candidates),
+            "effective_date": notice.effective_date,
+        }
+        return SummaryFacts(**facts)
