@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild.archive import RawStore
 from maild.config import MaildirSource
 from maild.errors import SourceError
-from maild.ingest import Ingestor
+from maild.ingest import BatchResult, Ingestor
 from maild.models import Mailbox, Message
 from maild.sources import maildir as maildir_source
 from maild.sources.maildir import MaildirWorker, seen_name
@@ -156,3 +157,35 @@ def test_a_maildir_with_a_linked_folder_is_refused(
         worker.run_once()
     assert hashes(migrated_sessions) == set()
     assert [p.name for p in (maildir / "new").iterdir()] == ["1.host"]
+
+
+class _SwapCurWhileArchiving(Ingestor):
+    """Replaces the Maildir's cur/ by a link to another folder once the message is archived and
+    before it is moved: the race an attacker would run against the move step."""
+
+    def __init__(self, ingestor: Ingestor, maildir: Path, target: Path) -> None:
+        super().__init__(ingestor.store, ingestor.sessions, ingestor.actor)
+        self.maildir, self.target = maildir, target
+
+    def ingest(self, *args: Any, **kwargs: Any) -> BatchResult:
+        result = super().ingest(*args, **kwargs)
+        (self.maildir / "cur").rename(self.maildir / "cur.real")
+        (self.maildir / "cur").symlink_to(self.target)
+        return result
+
+
+def test_the_move_does_not_follow_a_folder_swapped_for_a_link_after_the_check(
+        tmp_path: Path, migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN a message in new/, and cur/ swapped for a link to another folder while the message
+    is being archived WHEN the message is moved THEN it lands in the real cur/ (renamed away),
+    through the descriptor opened before, and nothing is written into the link's target."""
+    maildir = tmp_path / "inbox"
+    victim = tmp_path / "var"
+    victim.mkdir()
+    ingestor = Ingestor(RawStore(tmp_path / "archive"), migrated_sessions, "test")
+    worker = MaildirWorker(MaildirSource("demo", maildir),
+                           _SwapCurWhileArchiving(ingestor, maildir, victim), threading.Event())
+    (maildir / "new" / "1.host").write_bytes(notice(1))
+    assert worker.archive_file(maildir / "new" / "1.host") == 1
+    assert list(victim.iterdir()) == []
+    assert [p.name for p in (maildir / "cur.real").iterdir()] == [seen_name("1.host")]
