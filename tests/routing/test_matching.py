@@ -235,6 +235,17 @@ def test_store_name_in_the_text(text: str) -> None:
     assert match.reason == "store name 'AcmeLight EU' in the text"
 
 
+def test_chinese_store_name_and_empty_terms() -> None:
+    """GIVEN a store with a Chinese name and one built in code with an empty merchant id
+    WHEN a Chinese text names the first (no spaces around it) and names nothing of the second
+    THEN the first matches and the empty id matches nothing."""
+    zh = client("zh", store("极光照明旗舰店", "zh@inbox.advisor.example"))
+    blank = client("blank", store("Blank", "b@inbox.advisor.example", merchant_ids=("",)))
+    match = match_client(mail("To: inbox@maild.example\r\n"), "amazon", None,
+                         "您的店铺极光照明旗舰店已被暂停。", [blank, zh])
+    assert match.client is zh and match.reason == "store name '极光照明旗舰店' in the text"
+
+
 def test_merchant_id_in_the_text_as_a_whole_word() -> None:
     """GIVEN a notice with no known address WHEN its text carries a store's merchant id
     THEN that client matches; the id inside a longer word, or the store name inside a longer
