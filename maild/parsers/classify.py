@@ -3,8 +3,9 @@
 Scoring, not a chain of ifs, in half-points: a category whose patterns match the subject (or a
 platform header such as Amazon's `X-Space-Notification-Type`) scores 6; each distinct body
 phrase adds 2 when its sentence states it outright and 1 when the sentence only hedges it
-("may be deducted", "if you do not", "可能") or is the field of a form ("Subject: Item
-unpublished") — what happens to the seller outweighs what is merely mentioned (body at most 6).
+("may be deducted", "可能"), puts it under a condition ("if you do not …", "否则…") or is the
+field of a form ("Subject: Item unpublished") — what happens to the seller outweighs what is
+merely mentioned (body at most 6).
 English patterns always apply, plus those of the notice's language. The best score wins; ties
 go to the earlier category in `PRECEDENCE`. Nothing matched means `other`. A removal named in the
 subject beats the documents asked for to undo it (`SUBJECT_EVENT_OVER`); DESIGN §4.2's
@@ -110,13 +111,23 @@ def _has(kind: str, language: str, text: str, present: frozenset[str]) -> bool:
     )
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence (or list line) around text[start:end]."""
+def _sentence(text: str, start: int, end: int) -> tuple[str, str]:
+    """The sentence (or list line) around text[start:end], and its part before `start`."""
     head = text[max(0, start - SENTENCE_REACH) : start]
     breaks = list(_SENTENCE_BREAK.finditer(head))
     left = start - len(head) + (breaks[-1].end() if breaks else 0)
     stop = _SENTENCE_BREAK.search(text, end, end + SENTENCE_REACH)
-    return text[left : stop.start() if stop else end + SENTENCE_REACH]
+    return text[left : stop.start() if stop else end + SENTENCE_REACH], text[left:start]
+
+
+def _hedged(sentence: str, before: str, language: str, present: frozenset[str]) -> bool:
+    """A form field, a modal anywhere in the sentence ("may be deducted"), or a condition
+    before the phrase ("if you do not respond, we will close …", "否则…将被限制")."""
+    return (
+        bool(_FIELD_LINE.match(sentence))
+        or _has("hedge", language, sentence, present)
+        or _has("condition", language, before, present)
+    )
 
 
 def evidence(subject: str, body: str, language: str) -> dict[str, Evidence]:
@@ -143,10 +154,8 @@ def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], 
                 phrase = match.group(0).lower()
                 if weights.get(phrase) == STATED_WEIGHT:
                     continue
-                sentence = _sentence(text, match.start(), match.end())
-                hedged = bool(_FIELD_LINE.match(sentence)) or _has(
-                    "hedge", language, sentence, in_body
-                )
+                sentence, before = _sentence(text, match.start(), match.end())
+                hedged = _hedged(sentence, before, language, in_body)
                 weight = HEDGED_WEIGHT if hedged else STATED_WEIGHT
                 body_score += weight - weights.get(phrase, 0)
                 weights[phrase] = weight

@@ -80,6 +80,16 @@ def test_stated_suspension_outweighs_mentioned_claims(body: str, lang: str) -> N
             "fr",
         ),
         ("请在7日内提交营业执照，逾期未提交的，店铺可能会被冻结。", "zh"),
+        ("请在3个工作日内上传营业执照，否则您的店铺将被限制销售。", "zh"),
+        (
+            "Please send your supplier invoices within 5 days. Otherwise we will deactivate"
+            " your selling account.",
+            "en",
+        ),
+        (
+            "7日以内に請求書をアップロードしてください。提出がない場合、アカウントを停止します。",
+            "ja",
+        ),
     ],
 )
 def test_documents_under_threat_are_a_verification_request(body: str, lang: str) -> None:
@@ -207,6 +217,7 @@ def test_removal_on_a_rights_owner_report_is_ip_complaint(
         ("The items below have been retired from the site because they are prohibited.", "en"),
         ("您的商品因缺少安全标识已做下线处理。", "zh"),
         ("以下商品已停止销售，请整改后重新提交。", "zh"),
+        ("您的商品图片缺少CE标识，已被强制下线。", "zh"),
         ("下記の商品の出品を停止いたしました。", "ja"),
     ],
 )

@@ -54,7 +54,15 @@ SUBJECT_EVENT_OVER: dict[str, frozenset[str]] = {
 NON_PLATFORM_CATEGORIES: frozenset[str] = frozenset({"legal"})
 
 
-CUE_KINDS: tuple[str, ...] = ("hedge", "newsletter", "report", "all_clear", "rights_owner", "hold")
+CUE_KINDS: tuple[str, ...] = (
+    "hedge",
+    "condition",
+    "newsletter",
+    "report",
+    "all_clear",
+    "rights_owner",
+    "hold",
+)
 
 
 def cues_for(kind: str, language: str) -> tuple[str, ...]:

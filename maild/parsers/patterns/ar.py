@@ -62,7 +62,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (r"قد|إذا|وإلا|لتجنب|في حال",),
+    "hedge": (r"قد",),
+    "condition": (r"إذا|وإلا|لتجنب|في حال",),
     "newsletter": (r"النشرة الإخبارية|إلغاء الاشتراك|في هذا العدد",),
     "report": (r"تقرير (?:شهري|أسبوعي)|ملخص (?:شهري|أسبوعي)",),
     "all_clear": (r"لا (?:يلزم|يتطلب) (?:اتخاذ )?أي إجراء",),

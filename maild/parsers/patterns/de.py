@@ -106,10 +106,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (
-        r"\b(?:können|kann|könnte|könnten|falls|wenn|sofern|andernfalls|sonst|vermeiden"
-        r"|möglicherweise|künftig|drohen|droht)\b",
-    ),
+    "hedge": (r"\b(?:können|kann|könnte|könnten|möglicherweise|künftig|drohen|droht)\b",),
+    "condition": (r"\b(?:falls|wenn|sofern|andernfalls|sonst|vermeiden)\b",),
     "newsletter": (r"\bNewsletter\b|\bin dieser Ausgabe\b|\babmelden\b|\bWochenrückblick\b",),
     "report": (r"\b(?:monatlich|wöchentlich)\w*\b.{0,30}\b(?:Bericht|Übersicht|Zusammenfassung)",),
     "all_clear": (

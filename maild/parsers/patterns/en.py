@@ -211,14 +211,16 @@ PATTERNS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# Cues the precedence rules read (see `maild.parsers.precedence`): what only hedges a phrase,
+# Cues the precedence rules read (see `maild.parsers.precedence`): what hedges a phrase anywhere in
+# its sentence ("may"), what puts the rest of a sentence under a condition ("if", "otherwise"),
 # what makes a mail a newsletter or a routine report, what says nothing is wrong, who complained,
 # and what holds money back.
 CUES: dict[str, tuple[str, ...]] = {
     "hedge": (
-        r"\b(?:may|might|could|can|would|if|unless|otherwise|avoid|prevent|possible|potential"
-        r"|future|risk of|lead to|result in|repeated|learn|how to|tips?)\b",
+        r"\b(?:may|might|could|can|would|possible|potential|future|risk of|lead to|result in"
+        r"|repeated|learn|how to|tips?)\b",
     ),
+    "condition": (r"\b(?:if|unless|otherwise|or else|avoid|prevent)\b",),
     "newsletter": (
         r"\bnewsletter\b",
         r"\bweekly (?:roundup|digest|update)\b|\broundup\b|\bdigest\b",

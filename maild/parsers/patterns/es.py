@@ -98,10 +98,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (
-        r"\b(?:puede|pueden|podrá|podrán|podría|podrían|si|de lo contrario|evitar|riesgo"
-        r"|posibles?|futur[oa]s?)\b",
-    ),
+    "hedge": (r"\b(?:puede|pueden|podrá|podrán|podría|podrían|riesgo|posibles?|futur[oa]s?)\b",),
+    "condition": (r"\b(?:si|de lo contrario|evitar)\b",),
     "newsletter": (r"\bbolet[ií]n\b|\bnewsletter\b|\bdarse de baja\b|\ben este número\b",),
     "report": (r"\b(?:informe|resumen) (?:mensual|semanal)",),
     "all_clear": (

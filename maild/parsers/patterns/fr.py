@@ -100,9 +100,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
     "hedge": (
-        r"\b(?:peut|peuvent|pourra|pourront|pourrait|pourraient|si|sinon|éviter|risque"
-        r"|éventuel\w*|futur\w*)\b",
+        r"\b(?:peut|peuvent|pourra|pourront|pourrait|pourraient|risque|éventuel\w*|futur\w*)\b",
     ),
+    "condition": (r"\b(?:si|sinon|éviter)\b|\bà défaut\b",),
     "newsletter": (r"\blettre d'information\b|\bnewsletter\b|\bdésabonner\b|\bdans ce numéro\b",),
     "report": (
         r"\b(?:mensuel|hebdomadaire)\w*\b.{0,30}\b(?:rapport|bilan|résumé)",

@@ -90,9 +90,9 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
     "hedge": (
-        r"\b(?:può|possono|potrà|potranno|potrebbe|potrebbero|se|altrimenti|evitare|rischio"
-        r"|eventual\w*|futur\w*)\b",
+        r"\b(?:può|possono|potrà|potranno|potrebbe|potrebbero|rischio|eventual\w*|futur\w*)\b",
     ),
+    "condition": (r"\b(?:se|altrimenti|evitare)\b",),
     "newsletter": (r"\bnewsletter\b|\bdisiscriviti\b|\bin questo numero\b",),
     "report": (r"\b(?:report|riepilogo|resoconto) (?:mensile|settimanale)",),
     "all_clear": (r"\bnessuna azione (?:è )?(?:richiesta|necessaria)\b",),

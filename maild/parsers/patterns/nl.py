@@ -69,7 +69,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (r"\b(?:kan|kunnen|zou|zouden|mogelijk|als|indien|anders|voorkomen|risico)\b",),
+    "hedge": (r"\b(?:kan|kunnen|zou|zouden|mogelijk|risico)\b",),
+    "condition": (r"\b(?:als|indien|anders|voorkomen)\b",),
     "newsletter": (r"\bnieuwsbrief\b|\bafmelden\b|\bin deze editie\b",),
     "report": (r"\b(?:maandelijks|wekelijks)\w*\b.{0,30}\b(?:rapport|overzicht|samenvatting)",),
     "all_clear": (r"\bgeen actie (?:vereist|nodig)\b",),

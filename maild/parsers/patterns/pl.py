@@ -63,7 +63,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (r"\b(?:może|mogą|mogłoby|jeśli|jeżeli|w przeciwnym razie|uniknąć|ryzyko)\b",),
+    "hedge": (r"\b(?:może|mogą|mogłoby|ryzyko)\b",),
+    "condition": (r"\b(?:jeśli|jeżeli|w przeciwnym razie|uniknąć)\b",),
     "newsletter": (r"\bnewsletter\b|\bwypisz się\b|\bw tym wydaniu\b",),
     "report": (r"\b(?:miesięczn|tygodniow)\w*\b.{0,30}\b(?:raport|podsumowanie)",),
     "all_clear": (r"\bnie (?:jest wymagane|są wymagane) żadne działania\b",),

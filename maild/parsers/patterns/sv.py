@@ -60,7 +60,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 
 # Cues for the precedence rules (see `maild.parsers.patterns.en`).
 CUES: dict[str, tuple[str, ...]] = {
-    "hedge": (r"\b(?:kan|kunna|kommer att kunna|om|annars|undvika|risk)\b",),
+    "hedge": (r"\b(?:kan|kunna|kommer att kunna|risk)\b",),
+    "condition": (r"\b(?:om|annars|undvika)\b",),
     "newsletter": (r"\bnyhetsbrev\b|\bavregistrera\b|\bi detta nummer\b",),
     "report": (r"\b(?:månatlig|veckovis)\w*\b.{0,30}\b(?:rapport|sammanfattning|översikt)",),
     "all_clear": (r"\bingen åtgärd (?:krävs|behövs)\b",),
