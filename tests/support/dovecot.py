@@ -533,9 +533,10 @@ class DovecotServer:
             status = imap.folder_status(folder, [b"UIDVALIDITY"])
             return int(status[b"UIDVALIDITY"])
 
-    def fetch_all(self, folder: str = "INBOX") -> dict[int, bytes]:
-        """UID -> exact bytes of every message in ``folder`` (BODY.PEEK[]: \\Seen stays unset)."""
-        with self.client() as imap:
+    def fetch_all(self, folder: str = "INBOX", *, user: str | None = None) -> dict[int, bytes]:
+        """UID -> exact bytes of every message in ``folder`` of ``user`` (default: the first
+        user) (BODY.PEEK[]: \\Seen stays unset)."""
+        with self.client(user) as imap:
             imap.select_folder(folder, readonly=True)
             uids = imap.search("ALL")
             if not uids:
