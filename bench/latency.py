@@ -87,6 +87,7 @@ class Sample:
     delivered: float | None = None  # seconds after accept, Postfix's delay= of status=sent
     archived: float | None = None  # wall-clock time the message row was first seen
     parsed: float | None = None  # wall-clock time the notice row was first seen
+    fate: str = ""  # for a notice never parsed: where it stopped, and the row's error
 
 
 # --------------------------------------------------------------------------- notices
@@ -170,6 +171,17 @@ class Watcher:
                 sample.parsed = now
                 self.pending.discard(header)
 
+    def explain_missing(self) -> None:
+        """Give every sample not parsed its fate: never archived, or its row's stage and error."""
+        query = (select(Message.message_id, Message.stage, Message.error)
+                 .where(Message.message_id.in_(self.pending)))
+        with self.engine.connect() as conn:
+            found = {str(h): (stage, error) for h, stage, error in conn.execute(query)}
+        for header in self.pending:
+            stage, error = found.get(header, ("not archived", None))
+            detail = " ".join(error.split())[:160] if error else ""
+            self.by_header[header].fate = f"{stage}: {detail}" if detail else stage
+
     def wait_for(self, deadline: float) -> bool:
         """Poll until every sample is parsed or the wall-clock ``deadline`` passes."""
         while self.pending and time.time() < deadline:
@@ -232,7 +244,8 @@ def run_one(kind: str, count: int, rate: float, drain: float) -> list[Sample]:
         sender.join()
         if any(s.accepted is None for s in samples):
             sys.exit("bench/latency.py: the SMTP sender stopped early (see the error above)")
-        watcher.wait_for(time.time() + drain)
+        if not watcher.wait_for(time.time() + drain):
+            watcher.explain_missing()
         if proc.poll() is not None:
             print(f"warning: maild exited {proc.returncode} during the run; log tail:\n"
                   f"{log_tail(log_path)}", file=sys.stderr)
@@ -288,11 +301,14 @@ def report(kind: str, samples: Sequence[Sample], drain: float, poll_seconds: flo
     ), n))
     print(row(f"{kind}: {poll_seconds:g} s poll, computed", with_poll_wait(parsed, poll_seconds),
               n * POLL_PHASES))
-    missing = [s.message_id for s in samples if s.parsed is None]
+    missing = [s for s in samples if s.parsed is None]
     if missing:
         print(f"{kind}: {len(missing)} notice(s) NOT parsed within {drain:g} s of the last send "
-              f"(not in the percentiles): {', '.join(missing[:5])}"
-              + (" ..." if len(missing) > 5 else ""))
+              f"(not in the percentiles):")
+        for sample in missing[:10]:
+            print(f"  {sample.message_id}: {sample.fate}")
+        if len(missing) > 10:
+            print(f"  ... and {len(missing) - 10} more")
     elif parsed:
         verdict = ("meets" if percentile(parsed, 50) <= TARGET_P50
                    and percentile(parsed, 99) <= TARGET_P99 else "misses")

@@ -156,7 +156,8 @@ def test_bursts_through_postfix_are_each_parsed_within_two_seconds_exactly_once(
             for mid in rows.seen if rows.seen[mid] - accepted[mid].accept_time > LATENCY_LIMIT}
     missing = sorted(mid for mid, _raw in raws if mid not in rows.seen)
     assert all_parsed and not missing, (
-        f"{len(missing)} notice(s) not parsed 30 s after the last send: {missing[:10]}\n"
+        f"{len(missing)} notice(s) not parsed 30 s after the last send, as (message rows, "
+        f"notice rows, stages): {({mid: copies[mid] for mid in missing[:10]})}\n"
         f"daemon log tail:\n{log_tail(log)}")
     assert not late, f"{len(late)} notice(s) took over {LATENCY_LIMIT} s: {late}"
     assert daemon.returncode == 0, log_tail(log)
