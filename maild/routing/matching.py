@@ -81,7 +81,8 @@ class Match:
 def arrivals(raw: bytes) -> list[Arrival]:
     """Every address `raw` arrived through, with the header it came from (see `arrival_addresses`
     for the order); the first header an address appears in is the one kept."""
-    return _arrivals(mime.parse_bytes(raw))
+    message = mime.parse_bytes(raw)
+    return _arrivals(message, forwards.find_original(message, _is_platform_address))
 
 
 def arrival_addresses(raw: bytes) -> list[str]:
@@ -94,7 +95,7 @@ def arrival_addresses(raw: bytes) -> list[str]:
     return [arrival.address for arrival in arrivals(raw)]
 
 
-def _arrivals(message: Message) -> list[Arrival]:
+def _arrivals(message: Message, original: forwards.Original) -> list[Arrival]:
     found: dict[str, Arrival] = {}
 
     def add(values: Sequence[str], header: str) -> None:
@@ -104,7 +105,6 @@ def _arrivals(message: Message) -> list[Arrival]:
 
     for name in (*ENVELOPE_HEADERS, *RECIPIENT_HEADERS):
         add(mime.all_headers(message, name), name)
-    original = forwards.find_original(message, _is_platform_address)
     if original.via == "attached":
         for name in RECIPIENT_HEADERS:
             add(mime.all_headers(original.headers, name), f"forwarded {name}")
@@ -178,11 +178,17 @@ def match_client(
        store: the store is then looked for by name or merchant id in that client's text, and
        otherwise left None ("no store for platform X") — the client still gets the notice;
        when the client has one store of the platform (and marketplace), that is the store.
-    3. No address: store names and merchant ids in `body_text` (whole words, any case).
+    3. No address: store names and merchant ids in the text (whole words, any case): `body_text`
+       and the original's subject, and an attached original's body (which the outer message's
+       body text does not hold).
     4. Nothing: no client. Several stores of one client and nothing to tell them apart: the
        client with store None.
     """
-    seen = arrivals(raw)
+    message = mime.parse_bytes(raw)
+    original = forwards.find_original(message, _is_platform_address)
+    seen = _arrivals(message, original)
+    attached = original.body if original.via == "attached" else ""
+    body_text = "\n".join((original.subject, body_text, attached))
     fitting = [(c, s) for c in clients for s in c.stores if _fits(s, platform, marketplace)]
     hits = _address_hits(fitting, seen)
     if hits:

@@ -246,6 +246,21 @@ def test_chinese_store_name_and_empty_terms() -> None:
     assert match.client is zh and match.reason == "store name '极光照明旗舰店' in the text"
 
 
+def test_store_named_only_in_an_attached_original_or_the_subject() -> None:
+    """GIVEN a corpus forward whose original is attached (the eBay user id only in the
+    attachment's body, which the outer body text lacks), and a notice whose subject alone
+    names a store
+    WHEN matched with the outer body text
+    THEN the store named in the attachment or the subject is found."""
+    raw = (CORPUS / "ebay/com_vero_removal_attached.eml").read_bytes()
+    ebay = client("bright", store("bright-deals-2018", "b@shop.example", platform="ebay"))
+    match = match_client(raw, "ebay", "ebay.com", "Switch配件被任天堂投诉。", [ACME, ebay])
+    assert match.client is ebay and match.reason == "store name 'bright-deals-2018' in the text"
+    subject = mail("To: inbox@maild.example\r\n").replace(b"Subject: Listing removed",
+                                                         b"Subject: AcmeLight EU: listing removed")
+    assert match_client(subject, "amazon", "amazon.de", "", [ACME]).client is ACME
+
+
 def test_merchant_id_in_the_text_as_a_whole_word() -> None:
     """GIVEN a notice with no known address WHEN its text carries a store's merchant id
     THEN that client matches; the id inside a longer word, or the store name inside a longer
