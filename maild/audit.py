@@ -43,16 +43,20 @@ def _lock_chain(session: Session) -> None:
 
 
 def _tail_hash(session: Session) -> str:
-    last = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
-    return last.hash if last else GENESIS
+    last = session.scalars(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))
+    return last.first() or GENESIS
 
 
 class AuditLog:
-    """Appends events inside the caller's transaction, so an event commits with its change."""
+    """Appends events inside the caller's transaction, so an event commits with its change.
+
+    Each append reads the chain's tail afresh rather than remembering its own last hash: another
+    ``AuditLog`` on the same transaction may have appended since, or a savepoint holding this
+    one's last event may have rolled back, and either would fork the chain.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self._prev: str | None = None
 
     def record(self, actor: str, action: str, subject: str, **detail: Any) -> None:
         self.record_many([(actor, action, subject, detail)])
@@ -61,17 +65,16 @@ class AuditLog:
         """Append ``(actor, action, subject, detail)`` events, chained in order, in one insert."""
         if not events:
             return
-        if self._prev is None:
-            _lock_chain(self.session)
-            self._prev = _tail_hash(self.session)
+        _lock_chain(self.session)  # re-entrant: PostgreSQL counts it, releases at commit
+        prev = _tail_hash(self.session)
         at = datetime.now(UTC)
         rows = []
         for actor, action, subject, detail in events:
             detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-            digest = event_hash(self._prev, at, actor, action, subject, detail_json)
+            digest = event_hash(prev, at, actor, action, subject, detail_json)
             rows.append({"at": at, "actor": actor, "action": action, "subject": subject,
-                         "detail": detail_json, "prev_hash": self._prev, "hash": digest})
-            self._prev = digest
+                         "detail": detail_json, "prev_hash": prev, "hash": digest})
+            prev = digest
         self.session.execute(insert(cast(Table, AuditEvent.__table__)), rows)
         self.session.info[APPENDED] = True
 

@@ -87,6 +87,25 @@ def test_audit_chain_links_each_event_to_the_previous(
         assert any("prev_hash" in p for p in verify_chain(session))
 
 
+def test_two_writers_and_a_rolled_back_savepoint_in_one_transaction_keep_one_chain(
+        migrated_sessions: sessionmaker[Session]) -> None:
+    """GIVEN one transaction where two AuditLogs take turns and a savepoint holding an event
+    rolls back WHEN it commits THEN the chain has no fork and no link to a vanished event."""
+    with migrated_sessions.begin() as session:
+        first, second = AuditLog(session), AuditLog(session)
+        first.record("test", "a", "1")
+        second.record("test", "b", "2")
+        first.record("test", "c", "3")
+        savepoint = session.begin_nested()
+        first.record("test", "undone", "4")
+        savepoint.rollback()
+        first.record("test", "d", "5")
+    with migrated_sessions() as session:
+        assert list(verify_chain(session)) == []
+        assert [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.seq))] \
+            == ["a", "b", "c", "d"]
+
+
 @pytest.mark.parametrize("mode", SYNC_MODES)
 def test_both_durability_modes_store_the_same_files(tmp_path: Path, mode: str) -> None:
     """GIVEN a batch with a repeat WHEN stored with syncfs or with per-file fsyncs THEN the same
