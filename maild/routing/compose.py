@@ -217,22 +217,23 @@ def attached_originals(message: bytes) -> list[bytes]:
     Reads the raw MIME structure (the stdlib parser re-serialises ``message/rfc822`` parts, so
     it cannot give the bytes back); works on the composed bytes and on an IMAP ``BODY[]``."""
     head_end = message.find(CRLF + CRLF)
+    if head_end < 0:
+        return []
     header = BytesHeaderParser(policy=SMTP).parsebytes(message[:head_end + 4])
     boundary = header.get_param("boundary")
-    if head_end < 0 or not isinstance(boundary, str):
+    if header.get_content_maintype() != "multipart" or not isinstance(boundary, str):
         return []
     found: list[bytes] = []
     delimiter = CRLF + b"--" + boundary.encode("ascii")
     for chunk in (CRLF + message[head_end + 4:]).split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
+        line_end, part_end = chunk.find(CRLF), chunk.find(CRLF + CRLF)
+        if chunk.startswith(b"--") or line_end < 0 or part_end < 0:
             break
-        part = chunk[chunk.index(CRLF) + 2:]
-        part_end = part.find(CRLF + CRLF)
-        part_headers = BytesHeaderParser(policy=SMTP).parsebytes(part[:part_end + 4])
+        part_headers = BytesHeaderParser(policy=SMTP).parsebytes(chunk[line_end + 2:part_end + 4])
         if ORIGINAL_HEADER not in part_headers:
             continue
-        body = part[part_end + 4:]
-        encoding = str(part_headers.get("Content-Transfer-Encoding", "7bit")).lower()
+        body = chunk[part_end + 4:]
+        encoding = str(part_headers.get("Content-Transfer-Encoding", "7bit")).strip().lower()
         found.append(base64.b64decode(body) if encoding == "base64" else body)
     return found
 
@@ -245,14 +246,12 @@ class _Attachment:
     filename: str
     as_message: bool  # message/rfc822; else application/octet-stream in base64
     eight_bit: bool
+    sha256: str
 
     @classmethod
     def of(cls, raw: bytes, filename: str) -> _Attachment:
-        return cls(raw, filename, _fits_rfc822(raw), any(byte > 0x7F for byte in raw))
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        return cls(raw, filename, _fits_rfc822(raw), not raw.isascii(),
+                   hashlib.sha256(raw).hexdigest())
 
     @property
     def cte(self) -> str:
@@ -278,19 +277,21 @@ class _Attachment:
 def _fits_rfc822(raw: bytes) -> bool:
     """Can `raw` be a ``message/rfc822`` body that every hop keeps byte for byte?
 
-    Every line must end in CRLF (an SMTP client turns a bare LF or CR into CRLF) and be at most
-    998 octets; no NUL; and it must start with a header field, or it is no message."""
+    Every line must end in CRLF (an SMTP client or server turns a bare LF or CR into CRLF) and
+    be at most 998 octets; no NUL; and it must start with a header field, or it is no message."""
+    line_ends = raw.count(CRLF)
     if not _FIRST_FIELD.match(raw) or b"\0" in raw:
         return False
-    return all(b"\r" not in line and b"\n" not in line and len(line) <= MAX_LINE
-               for line in raw.split(CRLF))
+    if raw.count(b"\n") != line_ends or raw.count(b"\r") != line_ends:
+        return False
+    return max(map(len, raw.split(CRLF))) <= MAX_LINE  # C loops: 50 MB in a quarter second
 
 
 def _assemble(headers: EmailMessage, text: str, html: str,
               attachments: Sequence[_Attachment]) -> bytes:
     """Headers, then multipart/alternative (text, html), then the attachments as they are."""
-    seed = hashlib.sha256(text.encode() + html.encode()
-                          + b"".join(a.raw for a in attachments)).hexdigest()
+    seed = hashlib.sha256("\0".join([text, html, *(a.sha256 for a in attachments)])
+                          .encode()).hexdigest()
     alternative = MIMEPart(policy=SMTP)
     alternative.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
     alternative.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -331,13 +332,25 @@ def _subject_bytes(subject: str) -> bytes:
 
     The policy's folder can fold right after "Subject:" or leave a space before a fold, which
     readers then show as a leading or doubled space; so an ASCII subject is folded here at its
-    spaces, and any other is RFC 2047 encoded words from end to end."""
+    spaces, and in any other only the words from the first to the last non-ASCII one become
+    RFC 2047 encoded words: the tags and the ticket stay readable in logs and raw mail."""
+    words = subject.split(" ")
     if not subject.isascii():
-        return b"Subject: " + Header(subject, "utf-8", header_name="Subject").encode(
-            linesep="\r\n").encode("ascii") + CRLF
+        first = next(i for i, word in enumerate(words) if not word.isascii())
+        last = max(i for i, word in enumerate(words) if not word.isascii()) + 1
+        header = Header(header_name="Subject")
+        # The ASCII chunks carry the spaces next to the encoded words themselves: Header puts
+        # none between an encoded word and a "(" ("冻结通知(MD-..." once decoded).
+        for chunk, charset, text in (
+                (words[:first], "us-ascii", " ".join(words[:first]) + " "),
+                (words[first:last], "utf-8", " ".join(words[first:last])),
+                (words[last:], "us-ascii", " " + " ".join(words[last:]))):
+            if chunk:
+                header.append(text, charset)
+        return b"Subject: " + header.encode(linesep="\r\n").encode("ascii") + CRLF
     lines: list[str] = []
     line, width = "", len("Subject: ")
-    for word in subject.split(" "):
+    for word in words:
         if line and width + len(line) + 1 + len(word) > FOLD_AT:
             lines.append(line)
             line, width = word, 1

@@ -130,7 +130,7 @@ def test_due_day_is_the_clients_not_utc() -> None:
 
 
 @pytest.mark.parametrize("topic", ["word " * 30, "https://" + "a" * 70, "冻结通知" * 20,
-                                   "Account Health 账户状况 " * 5])
+                                   "Account Health 账户状况 " * 5, "https://" + "a" * 70 + " 中文"])
 def test_long_subjects_unfold_to_exactly_the_subject(topic: str) -> None:
     """GIVEN long topics (many words, one unbreakable word, Chinese, mixed)
     WHEN the subject is folded into header lines
@@ -141,6 +141,8 @@ def test_long_subjects_unfold_to_exactly_the_subject(topic: str) -> None:
     assert parsed(raw)["Subject"] == expected
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert all(len(line) <= 998 for line in head.split(b"\r\n"))
+    assert b"Subject: [P1][Amazon.de][IP complaint]" in head  # tags readable in raw mail
+    assert b"(MD-2026-000123)\r\n" in head
 
 
 def test_clean_topic_keeps_one_short_line() -> None:
