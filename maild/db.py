@@ -101,7 +101,7 @@ def _at_head(engine: Engine, config: AlembicConfig) -> bool:
 
 def migration_lock_path(database: str) -> Path:
     """The file a SQLite database's upgrades lock, beside the database file."""
-    return Path(f"{database}.upgrade-lock")
+    return Path(f"{database}.upgrade.lock")
 
 
 @contextmanager
