@@ -37,14 +37,16 @@ _PREFIX = re.compile(
     r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
     re.I,
 )
-# maild's own marks (DESIGN §4.3 and the service mailbox): the tag chain that starts with a
-# priority, "— due 2026-03-15", "(MD-2026-000123)", "[URGENT-MD-2026-000123]", and the
-# client's urgent marks.
+# maild's own marks (DESIGN §4.3, templates/routing/*subject*): the tag chain that starts with
+# a priority (and a follow-up's "Update:"), "— due 2026-03-15", "(MD-2026-000123)", the
+# acknowledgement's "[MD-2026-000123]" or "[URGENT-MD-2026-000123]", the "(no subject)"
+# placeholder, and the client's urgent marks.
 _OWN_TAGS = re.compile(
-    r"^\s*\[P[0-3]\](?:\s*\[[^\[\]]{1,60}\])*"
+    r"^\s*\[P[0-3]\](?:\s*\[[^\[\]]{1,60}\])*(?:\s*Update:)?"
     r"|\s*[—–-]+\s*due\s+\d{4}-\d{2}-\d{2}"
     r"|\s*\(\s*" + TICKET.pattern + r"\s*\)"
-    r"|\s*\[\s*URGENT-" + TICKET.pattern + r"\s*\]"
+    r"|\s*\[\s*(?:URGENT-)?" + TICKET.pattern + r"\s*\]"
+    r"|\(no subject\)"
     r"|^\s*(?:【\s*(?:URGENT|紧急)\s*】|\[\s*URGENT\s*\])",
     re.I,
 )

@@ -34,6 +34,8 @@ TOPIC = "Your listing was removed"
     "[URGENT-MD-2026-000123] Your listing was removed",
     "Re: [URGENT-MD-2026-000123] 【URGENT】 Your listing was removed",
     "[URGENT] Your listing was removed",
+    "[MD-2026-000123] Re: Your listing was removed",
+    "[P1][Amazon.de][IP complaint] Update: Your listing was removed (MD-2026-000123)",
 ])
 def test_subjects_of_one_thread_normalise_alike(subject: str) -> None:
     """GIVEN a notice's subject as a reply, a forward (in the languages sellers' and advisors'
@@ -48,6 +50,7 @@ def test_subjects_of_one_thread_normalise_alike(subject: str) -> None:
     ("[Action required] Verify your identity", "[action required] verify your identity"),
     ("Order 123 (shipped)", "order 123 (shipped)"),
     ("Re:", ""),
+    ("[P3][Amazon][Other] (no subject) (MD-2026-000123)", ""),
     ("Straße", "strasse"),
 ])
 def test_normalising_keeps_what_is_not_a_prefix_or_maild_tag(subject: str, expected: str) -> None:
