@@ -31,6 +31,7 @@ from maild.config import Config, load_config
 from maild.db import make_engine, session_factory
 from maild.errors import MaildError
 from maild.ingest import Ingestor
+from maild.outbound.bounce_step import BounceStep
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
 from maild.parsers.isolated import IsolatedParser
@@ -76,6 +77,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
     runners = [StepRunner(ParseStep(store, parser), sessions, bell),
                StepRunner(RouteStep(config, store), sessions, bell),
                StepRunner(TicketStep(config, store), sessions, bell),
+               StepRunner(BounceStep(config, store), sessions, bell),
                StepRunner(send, sessions, bell, owner=owner)]
     workers += [StepWorker(runner, stop, config.stage_poll_seconds) for runner in runners]
     return workers

@@ -44,7 +44,9 @@ class Stage(StrEnum):
 
     ARCHIVED = "archived"        # platform mail kept; waits for the parse step
     TICKET = "ticket"            # a client's mail to the service mailbox; waits for tickets
-    RECEIVED = "received"        # mail of a replies mailbox; waits for the reply path's intake
+    RECEIVED = "received"        # mail of a replies mailbox; first checked for bounces
+    INTAKE = "intake"            # not a bounce: waits for the reply path's intake
+    BOUNCE = "bounce"            # a delivery status notification, linked to what it reports
     PARSED = "parsed"            # read as a notice; waits for the route step
     ROUTED = "routed"            # in its case, summaries queued
     QUARANTINED = "quarantined"  # an inbound row whose work failed; `maild requeue` replays it
@@ -53,6 +55,7 @@ class Stage(StrEnum):
     SENDING = "sending"          # being sent; left so by a crash, it is sent again
     SENT = "sent"
     FAILED = "failed"            # an outbound message refused for good; the operator is told
+    BOUNCED = "bounced"          # accepted, then reported undeliverable by a DSN
 
 
 def first_stage(role: str) -> Stage:

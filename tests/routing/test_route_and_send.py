@@ -19,7 +19,7 @@ from maild.archive import RawStore
 from maild.config import Config, load_config
 from maild.db import make_engine, session_factory, upgrade
 from maild.ingest import Incoming, Ingestor
-from maild.models import AuditEvent, Case, Outbound, Receipt
+from maild.models import AuditEvent, Case, Message, Outbound, Receipt
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
 from maild.routing.route_step import RouteStep
@@ -232,3 +232,51 @@ def test_a_temporary_failure_is_retried_and_a_permanent_one_alerts_the_operator(
     assert "ops@advisor.example" in by_recipient(smtp_sink)
     with routing.sessions() as session:
         assert 550 in session.scalars(select(Receipt.code)).all()
+
+
+def dsn_for(message_id: str, recipient: str) -> bytes:
+    """A delivery status notification (RFC 3464) as Postfix writes one for a failed recipient,
+    returning the original's header."""
+    return (f"From: MAILER-DAEMON@mx.example.test (Mail Delivery System)\r\n"
+            f"To: desk@advisor.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+            f"Date: Tue, 10 Mar 2026 09:05:00 +0000\r\nMessage-ID: <bounce-1@mx.example.test>\r\n"
+            f"Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+            f"--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n"
+            f"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            f"Reporting-MTA: dns; mx.example.test\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            f"Diagnostic-Code: smtp; 550 5.1.1 <{recipient}>: user unknown\r\n\r\n"
+            f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"From: Advisor Desk <desk@advisor.example>\r\nTo: {recipient}\r\n"
+            f"Message-ID: {message_id}\r\n\r\n--B--\r\n").encode()
+
+
+def test_a_bounce_is_linked_to_its_outbound_row_shown_on_the_case_and_alerted(
+        routing: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN a summary sent to the client WHEN a DSN for it arrives in the replies mailbox THEN
+    the outbound row is 'bounced' with the remote diagnostic, the bounce joins the case, the
+    case's history names it, and the operator is alerted; other mail there waits for intake."""
+    from maild.outbound.bounce_step import BounceStep
+    from maild.routing.casebook import case_history
+    from maild.stages import Stage
+
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    client_row = next(row for row in routing.outbound() if "ops@acme.example" in row.recipients)
+    step = BounceStep(routing.send_step.config, routing.store, clock=lambda: routing.now)
+    routing.ingestor.ingest([
+        Incoming(raw=dsn_for(client_row.message_id, "ops@acme.example"), origin="replies:1",
+                 stage=Stage.RECEIVED),
+        Incoming(raw=notice("desk@advisor.example", n=9), origin="replies:2",
+                 stage=Stage.RECEIVED)])
+    StepRunner(step, routing.sessions).drain()
+    routing.runners[2].drain()
+    bounced = next(row for row in routing.outbound() if row.id == client_row.id)
+    assert bounced.stage == "bounced" and "5.1.1" in (bounced.error or "")
+    with routing.sessions() as session:
+        stages = sorted(session.scalars(select(Message.stage).where(
+            Message.origin.like("replies:%"))))
+        found = case_history(session, "MD-2026-000001")
+    assert stages == ["bounce", "intake"]
+    assert found is not None and any("bounced" in line.text for line in found[1])
+    assert "ops@advisor.example" in by_recipient(smtp_sink)
