@@ -4,30 +4,19 @@ Pure functions from facts to the exact bytes of an RFC 5322 message (CRLF line e
 database, no network, no clock (the caller passes `now`). The same facts give the same bytes,
 so the outbox can archive what it will send before it sends it. Every word a reader sees comes
 from `templates/routing/` through the shared environment (`maild.templating`); Python only
-gathers facts and assembles MIME.
+gathers the facts; `maild.routing.assemble` makes the MIME.
 
-The platform's original is attached unchanged (DESIGN §4.3). The stdlib generator re-folds and
-re-encodes attached messages, so that part is written by hand around the original's bytes:
-``message/rfc822`` (7bit, or 8bit for 8-bit bytes, RFC 2045/6152) when every line ends in CRLF
-and is at most 998 octets (RFC 5322 §2.1.1) — then an SMTP hop and an IMAP store keep it byte
-for byte — else ``application/octet-stream`` ``original.eml`` in base64, and the summary says
-why. Each such part carries ``X-Maild-Original: sha256=...``; `attached_originals` reads them
-back from a composed (or IMAP-fetched) message.
+The platform's original is attached unchanged (DESIGN §4.3): as ``message/rfc822`` when every
+hop keeps it byte for byte, else as the file ``original.eml`` in base64, and the mail says why.
+`attached_originals` reads the originals back from a composed or IMAP-fetched message.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from email.header import Header
-from email.message import EmailMessage, MIMEPart
-from email.parser import BytesHeaderParser
-from email.policy import SMTP
-from email.utils import format_datetime
 from functools import cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -35,18 +24,18 @@ from zoneinfo import ZoneInfo
 from maild.parsers.notice import IDENTIFIER_KEYS
 from maild.parsers.pipeline import REGISTRY
 from maild.parsers.summary import BRAND_SPELLING, marketplace_name
+from maild.routing.assemble import Attachment, assemble, attached_originals, headers_of
 from maild.routing.triage import CATEGORIES, PRIORITIES
 from maild.templating import defang, environment
+
+__all__ = ["ALERT_KINDS", "AlertKind", "Audience", "SummaryFacts", "attached_originals",
+           "clean_topic", "compose_ack", "compose_digest", "compose_operator_alert",
+           "compose_summary"]
 
 Audience = Literal["client", "advisor", "fallback"]
 AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit"]
 ALERT_KINDS: tuple[str, ...] = ("unmatched", "send_failure", "bounce", "rate_limit")
-CRLF = b"\r\n"
-MAX_LINE = 998  # octets per line before CRLF, RFC 5322 §2.1.1
-FOLD_AT = 78  # the line length RFC 5322 §2.1.1 asks headers to keep to
 MAX_TOPIC = 80
-ORIGINAL_HEADER = "X-Maild-Original"
-_FIRST_FIELD = re.compile(rb"[!-9;-~]+[ \t]*:")
 _REPLY_PREFIX = re.compile(
     r"^(?:\s*(?:re|fw|fwd|aw|wg|tr|rv|sv|vs|rif|antw|enc|転送|转发|回复|答复|轉寄|回覆)"
     r"\s*(?:\[\d+\])?\s*[:：])+\s*", re.IGNORECASE)
@@ -109,7 +98,7 @@ def compose_summary(facts: SummaryFacts, *, audience: Audience, languages: Seque
     and the facts a draft needs. A phishing suspect gets a warning on top, every link in its
     facts defanged and no Reply-To, whatever `reply_to` says."""
     shown = _defanged(facts) if facts.phishing else replace(facts, topic=clean_topic(facts.topic))
-    attachment = _Attachment.of(original, "original.eml")
+    attachment = Attachment.of(original, "original.eml")
     context = {
         **_common(zone, now), "f": shown, "audience": audience,
         "langs": _languages(audience, languages), "where": _where(facts),
@@ -117,14 +106,14 @@ def compose_summary(facts: SummaryFacts, *, audience: Audience, languages: Seque
         "ids": _identifiers(shown.identifiers), "originals": [attachment],
         "summaries": {"zh": shown.summary_zh, "en": shown.summary_en},
     }
-    headers = _headers(
+    headers = headers_of(
         subject=_render("routing/subject.txt.j2", context), from_address=from_address, to=to,
         reply_to=None if facts.phishing else reply_to, message_id=message_id, now=now,
         zone=zone, in_reply_to=in_reply_to,
         extra={"X-Maild-Case": facts.ticket, "X-Maild-Priority": facts.priority,
                "X-Maild-Platform": facts.platform})
-    return _assemble(headers, _render("routing/summary.txt.j2", context),
-                     _render("routing/summary.html.j2", context), [attachment])
+    return assemble(headers, _render("routing/summary.txt.j2", context),
+                    _render("routing/summary.html.j2", context), [attachment])
 
 
 def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], zone: ZoneInfo,
@@ -141,7 +130,7 @@ def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], z
     if originals and len(originals) != len(items):
         raise ValueError(f"{len(originals)} originals for {len(items)} digest items")
     shown = [_defanged(f) if f.phishing else replace(f, topic=clean_topic(f.topic)) for f in items]
-    attachments = [_Attachment.of(raw, f"original-{n}.eml") for n, raw in enumerate(originals, 1)]
+    attachments = [Attachment.of(raw, f"original-{n}.eml") for n, raw in enumerate(originals, 1)]
     entries = [{"f": f, "where": _where(f), "platform_names": _platform_names(f.platform),
                 "amazon": f.platform == "amazon", "ids": _identifiers(f.identifiers),
                 "summaries": {"zh": f.summary_zh, "en": f.summary_en},
@@ -151,13 +140,13 @@ def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], z
     context = {**_common(zone, now), "entries": entries, "priority": top,
                "langs": _languages(audience, languages), "audience": audience,
                "originals": attachments}
-    headers = _headers(
+    headers = headers_of(
         subject=_render("routing/digest_subject.txt.j2", context), from_address=from_address,
         to=to, reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=None,
         extra={"X-Maild-Cases": " ".join(f.ticket for f in items), "X-Maild-Priority": top,
                "X-Maild-Digest": str(len(items))})
-    return _assemble(headers, _render("routing/digest.txt.j2", context),
-                     _render("routing/digest.html.j2", context), attachments)
+    return assemble(headers, _render("routing/digest.txt.j2", context),
+                    _render("routing/digest.html.j2", context), attachments)
 
 
 def compose_ack(ticket: str, *, urgent: bool, original_subject: str, languages: Sequence[str],
@@ -173,12 +162,12 @@ def compose_ack(ticket: str, *, urgent: bool, original_subject: str, languages: 
                "topic": clean_topic(_URGENT_TAG.sub("", original_subject)),
                "langs": _languages("client", languages), "client_name": client_name,
                "priority": priority}
-    headers = _headers(
+    headers = headers_of(
         subject=_render("routing/ack_subject.txt.j2", context), from_address=from_address, to=to,
         reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=in_reply_to,
         extra={"X-Maild-Case": ticket, "X-Maild-Priority": priority})
-    return _assemble(headers, _render("routing/ack.txt.j2", context),
-                     _render("routing/ack.html.j2", context), [])
+    return assemble(headers, _render("routing/ack.txt.j2", context),
+                    _render("routing/ack.html.j2", context), [])
 
 
 _URGENT_TAG = re.compile(r"^\s*(?:【\s*URGENT\s*】|\[\s*URGENT\s*\])\s*", re.IGNORECASE)
@@ -196,198 +185,19 @@ def compose_operator_alert(kind: AlertKind, details: Mapping[str, str], *, now: 
     if kind not in ALERT_KINDS:
         raise ValueError(f"unknown operator alert {kind!r}: use one of {', '.join(ALERT_KINDS)}")
     zone = zone or ZoneInfo("UTC")
-    attachments = [_Attachment.of(original, "original.eml")] if original is not None else []
+    attachments = [Attachment.of(original, "original.eml")] if original is not None else []
     context = {**_common(zone, now), "kind": kind, "details": list(details.items()),
                "ticket": ticket, "langs": _languages("advisor", languages),
                "originals": attachments}
     extra: dict[str, str] = {"X-Maild-Alert": kind}
     if ticket:
         extra["X-Maild-Case"] = ticket
-    headers = _headers(
+    headers = headers_of(
         subject=_render("routing/operator_alert_subject.txt.j2", context),
         from_address=from_address, to=to, reply_to=None, message_id=message_id, now=now,
         zone=zone, in_reply_to=None, extra=extra)
-    return _assemble(headers, _render("routing/operator_alert.txt.j2", context),
-                     _render("routing/operator_alert.html.j2", context), attachments)
-
-
-def attached_originals(message: bytes) -> list[bytes]:
-    """The originals attached to a message composed here, byte for byte, in order.
-
-    Reads the raw MIME structure (the stdlib parser re-serialises ``message/rfc822`` parts, so
-    it cannot give the bytes back); works on the composed bytes and on an IMAP ``BODY[]``."""
-    head_end = message.find(CRLF + CRLF)
-    if head_end < 0:
-        return []
-    header = BytesHeaderParser(policy=SMTP).parsebytes(message[:head_end + 4])
-    boundary = header.get_param("boundary")
-    if header.get_content_maintype() != "multipart" or not isinstance(boundary, str):
-        return []
-    found: list[bytes] = []
-    delimiter = CRLF + b"--" + boundary.encode("ascii")
-    for chunk in (CRLF + message[head_end + 4:]).split(delimiter)[1:]:
-        line_end, part_end = chunk.find(CRLF), chunk.find(CRLF + CRLF)
-        if chunk.startswith(b"--") or line_end < 0 or part_end < 0:
-            break
-        part_headers = BytesHeaderParser(policy=SMTP).parsebytes(chunk[line_end + 2:part_end + 4])
-        if ORIGINAL_HEADER not in part_headers:
-            continue
-        body = chunk[part_end + 4:]
-        encoding = str(part_headers.get("Content-Transfer-Encoding", "7bit")).strip().lower()
-        found.append(base64.b64decode(body) if encoding == "base64" else body)
-    return found
-
-
-@dataclass(frozen=True)
-class _Attachment:
-    """One original, and how it can travel unchanged."""
-
-    raw: bytes
-    filename: str
-    as_message: bool  # message/rfc822; else application/octet-stream in base64
-    eight_bit: bool
-    sha256: str
-
-    @classmethod
-    def of(cls, raw: bytes, filename: str) -> _Attachment:
-        return cls(raw, filename, _fits_rfc822(raw), not raw.isascii(),
-                   hashlib.sha256(raw).hexdigest())
-
-    @property
-    def cte(self) -> str:
-        if not self.as_message:
-            return "base64"
-        return "8bit" if self.eight_bit else "7bit"
-
-    def part(self) -> bytes:
-        """The MIME part: headers, blank line, content (without the CRLF of the delimiter)."""
-        if self.as_message:
-            head = ["Content-Type: message/rfc822",
-                    f'Content-Disposition: attachment; filename="{self.filename}"']
-            body = self.raw
-        else:
-            head = [f'Content-Type: application/octet-stream; name="{self.filename}"',
-                    f'Content-Disposition: attachment; filename="{self.filename}"']
-            body = base64.encodebytes(self.raw).replace(b"\n", CRLF).rstrip(CRLF)
-        head += [f"Content-Transfer-Encoding: {self.cte}",
-                 f"{ORIGINAL_HEADER}: sha256={self.sha256}"]
-        return "\r\n".join(head).encode("ascii") + CRLF + CRLF + body
-
-
-def _fits_rfc822(raw: bytes) -> bool:
-    """Can `raw` be a ``message/rfc822`` body that every hop keeps byte for byte?
-
-    Every line must end in CRLF (an SMTP client or server turns a bare LF or CR into CRLF) and
-    be at most 998 octets; no NUL; and it must start with a header field, or it is no message."""
-    line_ends = raw.count(CRLF)
-    if not _FIRST_FIELD.match(raw) or b"\0" in raw:
-        return False
-    if raw.count(b"\n") != line_ends or raw.count(b"\r") != line_ends:
-        return False
-    return max(map(len, raw.split(CRLF))) <= MAX_LINE  # C loops: 50 MB in a quarter second
-
-
-def _assemble(headers: EmailMessage, text: str, html: str,
-              attachments: Sequence[_Attachment]) -> bytes:
-    """Headers, then multipart/alternative (text, html), then the attachments as they are."""
-    seed = hashlib.sha256("\0".join([text, html, *(a.sha256 for a in attachments)])
-                          .encode()).hexdigest()
-    alternative = MIMEPart(policy=SMTP)
-    alternative.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    alternative.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    alternative.set_boundary(f"=_alt_{seed[:24]}")  # "=_" never occurs in quoted-printable
-    if not attachments:
-        for name, value in alternative.items():
-            headers[name] = value
-        return _header_bytes(headers) + CRLF + _body_bytes(alternative)
-    boundary = _boundary(seed, attachments)
-    headers["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
-    if any(a.cte == "8bit" for a in attachments):
-        headers["Content-Transfer-Encoding"] = "8bit"  # RFC 2045 §6.4: not less than its parts
-    delimiter = b"--" + boundary.encode("ascii")
-    out = [_header_bytes(headers), CRLF, b"This is a MIME message.", CRLF,
-           delimiter, CRLF, alternative.as_bytes(policy=SMTP)]
-    for attachment in attachments:
-        out += [CRLF, delimiter, CRLF, attachment.part()]
-    out += [CRLF, delimiter, b"--", CRLF]
-    return b"".join(out)
-
-
-def _boundary(seed: str, attachments: Sequence[_Attachment]) -> str:
-    """A boundary that occurs in no attached original (the other parts are encoded)."""
-    for attempt in range(1000):
-        boundary = f"=_maild_{seed[:24]}_{attempt}"
-        if not any(b"--" + boundary.encode() in a.raw for a in attachments):
-            return boundary
-    raise ValueError("no MIME boundary found that the attached originals do not contain")
-
-
-def _header_bytes(headers: EmailMessage) -> bytes:
-    return b"".join(_subject_bytes(value) if name == "Subject"
-                    else SMTP.fold_binary(name, value) for name, value in headers.items())
-
-
-def _subject_bytes(subject: str) -> bytes:
-    """The Subject folded so that it unfolds to exactly `subject` (single-spaced already).
-
-    The policy's folder can fold right after "Subject:" or leave a space before a fold, which
-    readers then show as a leading or doubled space; so an ASCII subject is folded here at its
-    spaces, and in any other only the words from the first to the last non-ASCII one become
-    RFC 2047 encoded words: the tags and the ticket stay readable in logs and raw mail."""
-    words = subject.split(" ")
-    if not subject.isascii():
-        first = next(i for i, word in enumerate(words) if not word.isascii())
-        last = max(i for i, word in enumerate(words) if not word.isascii()) + 1
-        header = Header(header_name="Subject")
-        # The ASCII chunks carry the spaces next to the encoded words themselves: Header puts
-        # none between an encoded word and a "(" ("冻结通知(MD-..." once decoded).
-        for chunk, charset, text in (
-                (words[:first], "us-ascii", " ".join(words[:first]) + " "),
-                (words[first:last], "utf-8", " ".join(words[first:last])),
-                (words[last:], "us-ascii", " " + " ".join(words[last:]))):
-            if chunk:
-                header.append(text, charset)
-        return b"Subject: " + header.encode(linesep="\r\n").encode("ascii") + CRLF
-    lines: list[str] = []
-    line, width = "", len("Subject: ")
-    for word in words:
-        if line and width + len(line) + 1 + len(word) > FOLD_AT:
-            lines.append(line)
-            line, width = word, 1
-        else:
-            line = f"{line} {word}" if line else word
-    lines.append(line)
-    return ("Subject: " + "\r\n ".join(lines)).encode("ascii") + CRLF
-
-
-def _body_bytes(part: MIMEPart) -> bytes:
-    """`part` serialised without its own header block (its headers were moved to the top)."""
-    raw = part.as_bytes(policy=SMTP)
-    return raw[raw.index(CRLF + CRLF) + 4:]
-
-
-def _headers(*, subject: str, from_address: str, to: Sequence[str], reply_to: str | None,
-             message_id: str, now: datetime, zone: ZoneInfo, in_reply_to: str | None,
-             extra: Mapping[str, str]) -> EmailMessage:
-    """The top header block; ``Auto-Submitted: auto-generated`` marks the mail as machine-made
-    (RFC 3834 §5) so auto-responders stay silent, and Exchange/Outlook are asked the same."""
-    headers = EmailMessage(policy=SMTP)
-    headers["From"] = from_address
-    headers["To"] = ", ".join(to)
-    if reply_to:
-        headers["Reply-To"] = reply_to
-    headers["Subject"] = " ".join(subject.split())
-    headers["Date"] = format_datetime(now.astimezone(zone))
-    headers["Message-ID"] = message_id
-    if in_reply_to:
-        headers["In-Reply-To"] = in_reply_to
-        headers["References"] = in_reply_to
-    headers["MIME-Version"] = "1.0"
-    headers["Auto-Submitted"] = "auto-generated"
-    headers["X-Auto-Response-Suppress"] = "All"
-    for name, value in extra.items():
-        headers[name] = value
-    return headers
+    return assemble(headers, _render("routing/operator_alert.txt.j2", context),
+                    _render("routing/operator_alert.html.j2", context), attachments)
 
 
 def _render(name: str, context: Mapping[str, Any]) -> str:
