@@ -67,10 +67,10 @@ class Arrival:
 
 @dataclass(frozen=True)
 class Match:
-    """The routing decision: ``client`` and ``store`` when decided (``store`` may be None when
-    the client is known but none of its stores is the notice's), the ``candidates`` considered
-    (the chosen client, the clients of an ambiguous match, or none), and a ``reason`` for the
-    audit event."""
+    """The routing decision: ``client`` and ``store`` when decided (``store`` is None when the
+    client is known but none of its stores, or no single one, is the notice's), the ``candidates``
+    considered (the chosen client, the clients of an ambiguous match, or none), and a
+    ``reason`` for the audit event."""
 
     client: Client | None
     store: Store | None
