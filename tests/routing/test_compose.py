@@ -400,6 +400,7 @@ def test_phishing_warns_defangs_and_gives_no_reply_path() -> None:
     assert "hxxp://amaz0n-verify[.]com/login" in text
     assert "amaz0n-verify[.]com/login" in html
     assert "has no reply address" in text
+    assert "A mail that claims to come from Amazon" in text and "New notice" not in text
 
 
 def test_defang_breaks_schemes_hosts_and_addresses() -> None:
