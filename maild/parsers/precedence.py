@@ -61,7 +61,7 @@ def decide(best: str, found: dict[str, Evidence], cues: Cues) -> str:
     if cues.routine_report and best != "appeal_decision":
         return "other"
     legal = found.get("legal")
-    if best in LEGAL_OUTRANKS and legal is not None and legal.asserted:
+    if best in LEGAL_OUTRANKS and legal is not None and (legal.asserted or legal.in_subject):
         return "legal"
     suspension = found.get("suspension")
     if (

@@ -287,3 +287,45 @@ def test_selling_stopped_during_a_review_is_a_suspension(body: str, category: st
     WHEN classified
     THEN the first two are suspensions, the rule stays a verification_request."""
     assert classify.classify("Your seller account", body, "en") == category
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "lang", "category"),
+    [
+        (
+            "Important information",
+            "After reviewing your sales we decided to permanently close your seller account."
+            " Remaining funds are held for 90 days to cover refunds.",
+            "en",
+            "suspension",
+        ),
+        (
+            "Your account",
+            "You can't create listings because your account is restricted. To lift the"
+            " restriction, confirm your identity.",
+            "en",
+            "suspension",
+        ),
+        ("通知", "平台已暂停您店铺的全部销售功能，相关纠纷订单可能影响结算。", "zh", "suspension"),
+        ("Payout", "We paused your payout because of a high refund rate.", "en", "payment"),
+        (
+            "Verification",
+            "We couldn't verify your business details. Upload a bank statement within 10 days.",
+            "en",
+            "verification_request",
+        ),
+        (
+            "Funds withheld due to legal proceedings",
+            "As a freezing injunction issued by the High Court requires, we have withheld the"
+            " balance of your seller account.",
+            "en",
+            "legal",
+        ),
+    ],
+)
+def test_more_wordings_of_each_kind(subject: str, body: str, lang: str, category: str) -> None:
+    """GIVEN a closure decided, selling blocked by a restriction, a paused payout, failed
+    verification and funds withheld under a court's injunction
+    WHEN classified
+    THEN each gets the category that drives the seller's response."""
+    assert classify.classify(subject, body, lang) == category

@@ -29,7 +29,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"temporary restraining order",
         r"\bTRO\b",
         r"court order",
-        r"preliminary injunction",
+        r"preliminary injunction|freezing (?:injunction|order)|\binjunction issued",
         r"subpoena",
         r"schedule a defendants?",
         r"district court",
@@ -71,6 +71,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"|are unable to) (?:be able to )?sell (?:on|in|at) (?:Amazon|eBay|Walmart|Temu|SHEIN"
         r"|AliExpress|the (?:marketplace|site|store))",
         r"(?:how (?:do|can) I|to|request to) reactivate (?:your|my) (?:selling |seller )?account",
+        r"(?:decided to|will now|are going to) (?:permanently )?(?:close|deactivate|suspend"
+        r"|terminate|disable|restrict) your (?:[\w.-]+ ){0,2}(?:account|store|shop|privileges)",
     ),
     "ip_complaint": (
         r"intellectual property (?:complaint|rights?|infringement|violation|notice|policy)",
@@ -102,6 +104,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\bFDA\b|\bCE (?:marking|certificate|mark)|declaration of conformity|\bUKCA\b|EPR"
         r" registration",
         r"\bKYC\b|know your customer|tax interview|W-8BEN|proof of address|safety data sheet",
+        r"bank statement|utility bill|business licen[cs]e|passport|national ID|(?:could(?: not|n't)"
+        r"|were unable to|unable to) verify",
         r"compliance (?:documents?|documentation|requirements?|review)",
         r"documents? (?:required|requested|needed)",
         r"(?:attach|send|provide|upload|submit)\b(?s:.{0,60})\b(?:invoices?|documents?"
@@ -162,6 +166,8 @@ PATTERNS: dict[str, tuple[str, ...]] = {
         r"\blate (?:shipments?|dispatch(?:es)?|deliver(?:y|ies))\b",
     ),
     "payment": (
+        r"(?:paused|held|withheld|delayed|suspended|stopped|froze|frozen) (?:your |the |all )?"
+        r"(?:payouts?|payments?|disbursements?|settlements?|funds|proceeds)",
         r"settlements?\b.{0,50}\b(?:is|are|has been|have been|was|were|remains?) (?:on hold|held"
         r"|delayed|deferred|paused|suspended|withheld)",
         r"(?:settlement|payout|payment) holds?\b|held as (?:a )?reserve|reserve of",
@@ -218,7 +224,7 @@ PATTERNS: dict[str, tuple[str, ...]] = {
 CUES: dict[str, tuple[str, ...]] = {
     "hedge": (
         r"\b(?:may|might|could|can|would|possible|potential|future|risk of|lead to|result in"
-        r"|repeated|learn|how to|tips?)\b",
+        r"|repeated|learn|how to|tips?)\b(?!'t| not\b)",
     ),
     "condition": (r"\b(?:if|unless|otherwise|or else|avoid|prevent)\b",),
     "newsletter": (
