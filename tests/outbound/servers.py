@@ -38,14 +38,29 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+class _RecordingHandler(_Handler):
+    """The sink's handler, also keeping the parameters of every MAIL command."""
+
+    def __init__(self, sink: ConfiguredSink) -> None:
+        super().__init__(sink)
+        self._recorded = sink.mail_options
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        self._recorded.append(list(mail_options))
+        return await super().handle_MAIL(server, session, envelope, address, mail_options)
+
+
 class ConfiguredSink(SmtpSink):
     """An :class:`SmtpSink` with aiosmtpd options of its own: TLS (see :func:`tls_sink`), or
-    ``enable_SMTPUTF8=False`` for a server that lacks SMTPUTF8."""
+    ``enable_SMTPUTF8=False`` for a server that lacks SMTPUTF8. ``mail_options`` lists the
+    parameters of each MAIL command (``BODY=8BITMIME``, ``SIZE=…``)."""
 
     def __init__(self, *, credentials: tuple[str, str] | None = None,
                  **controller_options: Any) -> None:
         super().__init__(credentials=credentials)
         self._options = controller_options
+        self.mail_options: list[list[str]] = []
 
     def start(self) -> None:
         """Start like :meth:`SmtpSink.start` with the extra options; reaches into the sink's
@@ -55,7 +70,7 @@ class ConfiguredSink(SmtpSink):
         options = dict(self._options)
         if self.credentials is not None:
             options |= {"authenticator": self._authenticate, "auth_require_tls": False}
-        controller = Controller(_Handler(self), hostname=self.host, port=self.port,
+        controller = Controller(_RecordingHandler(self), hostname=self.host, port=self.port,
                                 server_hostname="sink.maild.test", ready_timeout=10.0, **options)
         controller.start()
         self._controller = controller

@@ -218,6 +218,17 @@ def test_auth_uses_the_secret_and_never_shows_the_password(
     assert len(sink.received) == 1
 
 
+def test_8bit_content_is_announced_with_body_8bitmime() -> None:
+    """GIVEN a server offering 8BITMIME
+    WHEN an 8-bit message and then an ASCII one are sent
+    THEN the first MAIL FROM carries BODY=8BITMIME (RFC 6152), the second does not."""
+    with ConfiguredSink() as sink:
+        send_message(settings_for(sink.port), SENDER, [TO], summary())
+        send_message(settings_for(sink.port), SENDER, [TO], b"Subject: ascii\r\n\r\nok\r\n")
+        assert sink.wait_for(2)[0].content == summary()
+    assert ["BODY=8BITMIME" in options for options in sink.mail_options] == [True, False]
+
+
 def test_a_non_ascii_address_goes_out_with_smtputf8(smtp_sink: SmtpSink) -> None:
     """GIVEN a server offering SMTPUTF8 (the sink)
     WHEN a message to a non-ASCII address is sent
