@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import smtplib
+import threading
+import time
 
 import pytest
 
@@ -105,3 +107,22 @@ def test_wait_for_times_out_when_nothing_arrives(smtp_sink: SmtpSink) -> None:
     THEN TimeoutError says how many arrived."""
     with pytest.raises(TimeoutError, match="got 0 message"):
         smtp_sink.wait_for(1, timeout=0.2)
+
+
+def test_delay_reply_keeps_the_message_and_answers_late(smtp_sink: SmtpSink) -> None:
+    """GIVEN a sink told to answer the next message 1.5 s late
+    WHEN a client sends it from another thread
+    THEN the sink holds the message while the client is still waiting for its 250, the 250
+    comes after the delay, and the next message is answered at once."""
+    smtp_sink.delay_reply(1.5)
+    started = time.monotonic()
+    sender = threading.Thread(target=_send, args=(smtp_sink,))
+    sender.start()
+    smtp_sink.wait_for(1)
+    assert sender.is_alive(), "the client got its reply before the delay"
+    sender.join(10)
+    assert 1.5 <= time.monotonic() - started < 10
+    started = time.monotonic()
+    _send(smtp_sink)
+    assert time.monotonic() - started < 1.0
+    assert len(smtp_sink.received) == 2

@@ -5,10 +5,13 @@
 content bytes exactly as the client sent them (after SMTP dot-unstuffing). Fault injection makes
 the server answer the next MAIL, RCPT or DATA commands with a chosen reply, e.g. a temporary
 ``451 4.3.0`` so a test can prove the sender retries and records the reply on its receipt.
+A delayed reply (:meth:`SmtpSink.delay_reply`) keeps the ``250`` after DATA back for a while, so
+a test can kill the sender between the end of the data and the server's answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -106,7 +109,11 @@ class _Handler:
         reply = self._sink._take_fault("DATA")
         if reply:
             return reply
-        return self._sink._accept(session, envelope)
+        accepted = self._sink._accept(session, envelope)
+        delay = self._sink._take_delay()
+        if delay:
+            await asyncio.sleep(delay)  # the message is kept; the client waits for the 250
+        return accepted
 
 
 class SmtpSink:
@@ -132,6 +139,7 @@ class SmtpSink:
         self._received: list[ReceivedMail] = []
         self._rejections: list[Rejection] = []
         self._faults: list[_Fault] = []
+        self._delays: list[float] = []
         self._ids = itertools.count(1)
         self._controller: Controller | None = None
 
@@ -208,6 +216,15 @@ class SmtpSink:
         with self._lock:
             self._faults.append(_Fault(stage, code, text, times))
 
+    def delay_reply(self, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` accepted messages ``seconds`` late: each is kept (and
+        :meth:`wait_for` sees it) as soon as its data ended, the ``250`` follows the delay. A
+        stopped sink cancels a delay in progress."""
+        if seconds <= 0 or times < 1:
+            raise ValueError("delay_reply needs seconds > 0 and times >= 1")
+        with self._lock:
+            self._delays.extend([seconds] * times)
+
     @property
     def received(self) -> list[ReceivedMail]:
         """A snapshot of the accepted messages, oldest first."""
@@ -234,11 +251,12 @@ class SmtpSink:
             return list(self._received)
 
     def clear(self) -> None:
-        """Forget received messages, rejections and pending faults."""
+        """Forget received messages, rejections, pending faults and delays."""
         with self._lock:
             self._received.clear()
             self._rejections.clear()
             self._faults.clear()
+            self._delays.clear()
 
     # ----------------------------------------------------------------- handler side
 
@@ -252,6 +270,10 @@ class SmtpSink:
                     self._rejections.append(Rejection(stage, fault.code, fault.text))
                     return f"{fault.code} {fault.text}"
         return None
+
+    def _take_delay(self) -> float:
+        with self._lock:
+            return self._delays.pop(0) if self._delays else 0.0
 
     def _accept(self, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
