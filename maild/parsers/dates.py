@@ -85,7 +85,7 @@ _DATE = re.compile(
     r"|(?P<na>\d{1,2})(?P<sep>[./])(?P<nb>\d{1,2})(?P=sep)(?P<ny>\d{4}|\d{2})(?![\d])"
     r"|" + _MONTH.format(g="mm") + r"\.?\s{1,3}(?P<md>\d{1,2})(?:st|nd|rd|th)?(?!\d)"
     r"(?:,?\s{1,3}(?P<my>\d{4}))?"
-    r"|(?P<dd>\d{1,2})(?:st|nd|rd|th|er|\.|º)?(?:\s{0,3}(?:de\s)?|-)"
+    r"|(?P<dd>\d{1,2})(?:st|nd|rd|th|er|\.|º|°|ª)?(?:\s{0,3}(?:de\s)?|-)"
     + _MONTH.format(g="dm")
     + r"\.?(?:(?:,?\s{1,3}(?:de\s|del\s)?|-)(?P<dy>\d{4}))?"
     # ISO 8601 "2026-03-20T23:59:00Z": a T before the time is not a word.

@@ -334,6 +334,12 @@ NOT_SELLER: tuple[str, ...] = (
     r"|\bsi applicano\b|适用于",
     r"\b(?:orders?|packages?|parcels?|shipments?|deliveries)\b[^.]{0,40}\bmust (?:be )?(?:delivered"
     r"|shipped|dispatched|arrive)",
+    r"\b(?:Bestellungen|Pakete|Sendungen|Lieferungen)\b[^.]{0,40}\b(?:müssen|sollen)\b"
+    r"|\b(?:müssen|sollen) (?:alle |Ihre )?(?:Bestellungen|Pakete|Sendungen|Lieferungen)\b"
+    r"|\b(?:colis|commandes|envois)\b[^.]{0,40}\b(?:devront|doivent) être (?:livrée?s|expédiée?s)"
+    r"|\b(?:pedidos|paquetes|envíos)\b[^.]{0,40}\b(?:deberán|deben) (?:ser )?(?:entregad|enviad)"
+    r"|\b(?:ordini|pacchi|spedizioni)\b[^.]{0,40}\b(?:dovranno|devono) essere (?:consegnat|spedit)"
+    r"|(?:注文|商品|荷物)は[^。]{0,30}(?:お届け|発送|出荷)する必要",
     r"\b(?:webinars?|webinaires?|seminars?|live (?:session|stream|Q&A))\b|说明会|直播|讲座|培训会"
     r"|ウェビナー|セミナー",
     r"\bregistration (?:is |will be |stays )?(?:open|closes)\b|\binscriptions? (?:sont |restent )?"

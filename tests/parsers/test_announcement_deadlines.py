@@ -48,6 +48,10 @@ def _due(text: str, zone: tzinfo, *, china: bool = False) -> str | None:
         ("Abrechnungszeitraum: 01.03.2026 bis 14.03.2026. Die Auszahlung folgt.", BERLIN),
         ("Statement period: March 1 – March 14, 2026.", LA),
         ("新规自2026年5月1日起生效，平台将于2026年4月20日举办线上说明会。", SHANGHAI),
+        ("À partir du 1er juin 2026, les colis devront être livrés sous 3 jours.", BERLIN),
+        ("Ab Juni 2026 müssen Bestellungen innerhalb von 2 Tagen zugestellt werden.", BERLIN),
+        ("Desde junio de 2026 los pedidos deberán ser entregados en 3 días.", BERLIN),
+        ("Da giugno 2026 gli ordini dovranno essere consegnati entro 3 giorni.", BERLIN),
     ],
 )
 def test_announcement_dates_are_not_deadlines(text: str, zone: tzinfo) -> None:
@@ -55,6 +59,23 @@ def test_announcement_dates_are_not_deadlines(text: str, zone: tzinfo) -> None:
     WHEN the deadline is looked for
     THEN there is none."""
     assert _due(text, zone, china=zone is SHANGHAI) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "effective"),
+    [
+        ("Dal 1° giugno 2026 cambieranno le tariffe.", "2026-06-01"),
+        ("A partir del 1º de junio de 2026 cambiarán las tarifas.", "2026-06-01"),
+        ("À compter du 1er juin 2026, les frais changent.", "2026-06-01"),
+    ],
+)
+def test_effective_date_with_an_ordinal_day(text: str, effective: str) -> None:
+    """GIVEN an announcement whose day is written as an ordinal (1°, 1º, 1er)
+    WHEN read
+    THEN that day is the effective date and no deadline."""
+    found, moment = find_deadline("", text, Context(SENT, BERLIN, False, False))
+    assert found is None
+    assert moment is not None and moment.date().isoformat() == effective
 
 
 @pytest.mark.parametrize(
