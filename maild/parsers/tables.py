@@ -23,6 +23,7 @@ from maild.parsers import mime
 MAX_MARKUP_CHARS = 300_000
 MAX_LABEL_CHARS = 40
 MAX_VALUE_CHARS = 80
+HEADER_SEARCH_ROWS = 3
 _SPACES = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 
@@ -82,16 +83,17 @@ def _is_label(text: str) -> bool:
     return 0 < len(text) <= MAX_LABEL_CHARS and not _DIGIT.search(text)
 
 
-def _header_row(table: list[Row]) -> list[str] | None:
-    """The labels of the first row when it heads the columns below it."""
-    if len(table) < 2:
+def _header_row(table: list[Row]) -> tuple[int, list[str]] | None:
+    """Where the row heading the columns below it is (after at most two title rows such as
+    "Affected items"), and its labels."""
+    for index, row in enumerate(table[:HEADER_SEARCH_ROWS]):
+        texts = [text for text, _ in row]
+        if len(texts) < 2 or not all(_is_label(text) for text in texts):
+            continue
+        below = table[index + 1 :]
+        if below and (all(is_th for _, is_th in row) or any(len(r) == len(row) for r in below)):
+            return index, texts
         return None
-    first = table[0]
-    texts = [text for text, _ in first]
-    if len(texts) < 2 or not all(_is_label(text) for text in texts):
-        return None
-    if all(is_th for _, is_th in first) or any(len(row) == len(first) for row in table[1:]):
-        return texts
     return None
 
 
@@ -99,9 +101,10 @@ def pairs(tables: list[list[Row]]) -> list[tuple[str, str]]:
     """(label, value) for every value cell: by column header, else by the label cell before it."""
     found: list[tuple[str, str]] = []
     for table in tables:
-        header = _header_row(table)
-        if header is not None:
-            for row in table[1:]:
+        found_header = _header_row(table)
+        if found_header is not None:
+            index, header = found_header
+            for row in table[index + 1 :]:
                 if len(row) != len(header):
                     continue
                 found.extend(

@@ -40,6 +40,19 @@ def test_header_row_labels_each_column() -> None:
     assert ("SKU", "") not in found
 
 
+def test_header_row_below_a_title_row() -> None:
+    """GIVEN a table whose first row is a title spanning the columns, then the labels, then
+    values wrapped in links
+    WHEN read
+    THEN the values get the labels of the second row."""
+    markup = (
+        '<table><tr><td colspan="2"><b>Affected items</b></td></tr>'
+        "<tr><td><b>Item ID</b></td><td><b>SKU</b></td></tr>"
+        '<tr><td><a href="https://example.invalid/i">612345678</a></td><td>TT-9</td></tr></table>'
+    )
+    assert tables.pairs(tables.read_tables(markup)) == [("Item ID", "612345678"), ("SKU", "TT-9")]
+
+
 def test_label_cell_beside_value_cell_and_nested_table() -> None:
     """GIVEN label cells beside value cells, one of them in a nested table
     WHEN read
