@@ -31,6 +31,7 @@ import socket
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.utils import getaddresses
 from pathlib import Path
 
 import aiosmtplib
@@ -42,6 +43,9 @@ from maild.outbound.receipts import Receipt
 #: Queue ids in 250 replies: Postfix and many others ("queued as 4XyZ"), Exim ("OK id=1a-2b-3c").
 _QUEUE_ID = (re.compile(r"\bqueued as ([0-9A-Za-z][\w.-]*)", re.IGNORECASE),
              re.compile(r"\bid=([0-9A-Za-z][\w.-]*)"))
+#: A bare envelope address: one "@", no white space, angle brackets or control characters.
+_BARE_ADDRESS = re.compile(r"[^\s<>@]+@[^\s<>@]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def queue_id_of(reply: str) -> str | None:
@@ -65,7 +69,9 @@ def send_message(settings: SmtpSettings, sender: str, recipients: Sequence[str],
         TemporaryFailure: 4xx reply, every recipient refused with at least one 4xx, connection
             refused, dropped or timed out (``settings.timeout`` per step), TLS failure.
         PermanentFailure: 5xx reply, every recipient refused with 5xx, the server lacks
-            STARTTLS, 8BITMIME or SMTPUTF8 that this message needs.
+            STARTTLS, 8BITMIME or SMTPUTF8 that this message needs, an envelope address that
+            is neither ``local@domain`` nor ``Name <local@domain>`` (checked before
+            connecting).
         ConfigError: the password's environment variable or file cannot be read.
         ValueError: no recipients, or no SMTP host (a Maildir transport).
     """
@@ -81,6 +87,7 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
     if not recipients:
         raise ValueError("a message needs at least one recipient")
     where = f"SMTP {settings.host}:{settings.port}"
+    sender, bare_recipients = _envelope(sender, recipients, where)
     client = aiosmtplib.SMTP(
         hostname=settings.host, port=settings.port, timeout=settings.timeout,
         use_tls=settings.tls == "implicit", start_tls=False,
@@ -92,8 +99,8 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
             await _start_tls(client, where)
         if settings.username is not None and settings.password is not None:
             await client.login(settings.username, settings.password.reveal())
-        options = await _mail_options(client, sender, recipients, raw, where)
-        refused, reply = await client.sendmail(sender, list(recipients), raw,
+        options = await _mail_options(client, sender, bare_recipients, raw, where)
+        refused, reply = await client.sendmail(sender, bare_recipients, raw,
                                                mail_options=options)
         at = datetime.now(UTC)
     except DeliveryError:
@@ -105,6 +112,28 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
     return Receipt(code=250, text=reply, queue_id=queue_id_of(reply), at=at,
                    refused={address: f"{response.code} {response.message}"
                             for address, response in refused.items()})
+
+
+def _envelope(sender: str, recipients: Sequence[str], where: str) -> tuple[str, list[str]]:
+    """The bare ``local@domain`` of every envelope address, which may also be written
+    ``Name <local@domain>`` (like ``[smtp] from``); the sender may be empty (the null
+    reverse-path). Anything else fails: aiosmtplib alone would read
+    ``"a@b>\\r\\nRCPT TO:<c@d"`` as ``a@b``, ``"x y"`` as ``x`` and ``""`` as ``<>``, and a
+    row holding such an address must fail, not go elsewhere."""
+    bare = {address: _bare(address) for address in (*recipients, *([sender] if sender else []))}
+    bad = [address for address, plain in bare.items() if plain is None]
+    if bad:
+        raise PermanentFailure(f"{where}: not sent: envelope address(es) {bad!r} are not "
+                               "local@domain addresses")
+    return bare.get(sender) or "", [bare[r] or "" for r in recipients]
+
+
+def _bare(address: str) -> str | None:
+    if _CONTROL.search(address):
+        return None
+    found = getaddresses([address])
+    plain = found[0][1] if len(found) == 1 else ""
+    return plain if _BARE_ADDRESS.fullmatch(plain) else None
 
 
 async def _start_tls(client: aiosmtplib.SMTP, where: str) -> None:

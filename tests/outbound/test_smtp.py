@@ -229,6 +229,32 @@ def test_8bit_content_is_announced_with_body_8bitmime() -> None:
     assert ["BODY=8BITMIME" in options for options in sink.mail_options] == [True, False]
 
 
+@pytest.mark.parametrize("recipient", [
+    "li@acme.example>\r\nRCPT TO:<evil@x.example", "not an address", "", "li@acme.example\n",
+    "a@acme.example, b@acme.example",
+])
+def test_an_address_that_is_not_bare_is_refused_before_sending(
+        smtp_sink: SmtpSink, recipient: str) -> None:
+    """GIVEN an outbox recipient that is no single address (an injection attempt, a word,
+    nothing, a trailing newline, two addresses)
+    WHEN the message is sent
+    THEN it is a PermanentFailure naming it and nothing reaches the server (aiosmtplib alone
+    would send to "li@acme.example", "not" or "<>" instead)."""
+    with pytest.raises(PermanentFailure, match="not local@domain"):
+        send_message(settings_for(smtp_sink.port), SENDER, [TO, recipient], summary())
+    assert smtp_sink.received == []
+
+
+def test_display_names_are_left_out_of_the_envelope(smtp_sink: SmtpSink) -> None:
+    """GIVEN a sender and a recipient written with display names, as [smtp] from is
+    WHEN the message is sent
+    THEN the envelope holds their bare addresses."""
+    send_message(settings_for(smtp_sink.port), f"Advisor Desk <{SENDER}>",
+                 ["李伟 <li@acme.example>"], summary())
+    (mail,) = smtp_sink.wait_for(1)
+    assert (mail.mail_from, mail.rcpt_tos) == (SENDER, ("li@acme.example",))
+
+
 def test_a_non_ascii_address_goes_out_with_smtputf8(smtp_sink: SmtpSink) -> None:
     """GIVEN a server offering SMTPUTF8 (the sink)
     WHEN a message to a non-ASCII address is sent
