@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import time
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,6 +105,8 @@ class Client:
     webhooks: tuple[Webhook, ...] = ()
     source: Path | None = None
     triage: TriageRules | None = None  # the default table with this client's overrides
+    at_once: tuple[str, ...] = ("P0", "P1", "P2")  # priorities summarised at once
+    digest_at: time = time(18, 0)  # when the others go out together, in the client's zone
 
     @property
     def zone(self) -> ZoneInfo:
@@ -167,9 +170,30 @@ def parse_client(table: Table, source: Path | None) -> Client:
                                                  f"is listed twice")
     client = Client(id=client_id, stores=stores, source=source,
                     webhooks=tuple(_webhook(t) for t in table.tables("webhook")),
-                    triage=_triage(table), **fields)
+                    triage=_triage(table), at_once=_at_once(table),
+                    digest_at=_digest_at(table), **fields)
     table.check_unknown()
     return client
+
+
+def _at_once(table: Table) -> tuple[str, ...]:
+    """``at_once``: the priorities whose summaries go out at once; the rest wait for the
+    daily digest (default P0–P2; P3 waits)."""
+    values: tuple[str, ...] = table.strings("at_once", ("P0", "P1", "P2"))
+    for i, value in enumerate(values):
+        if value not in PRIORITIES:
+            raise table.fail(f"at_once[{i}]", f"must be one of {', '.join(PRIORITIES)}, "
+                                              f"not {value!r}")
+    return values
+
+
+def _digest_at(table: Table) -> time:
+    """``digest_at = "HH:MM"``: when the daily digest goes out, in the client's zone."""
+    value: str = table.string("digest_at", "18:00")
+    found = re.fullmatch(r"(\d\d):(\d\d)", value)
+    if not found or int(found[1]) > 23 or int(found[2]) > 59:
+        raise table.fail("digest_at", f"must be a time HH:MM such as 18:00, not {value!r}")
+    return time(int(found[1]), int(found[2]))
 
 
 def _triage(table: Table) -> TriageRules | None:

@@ -35,7 +35,8 @@ from maild.outbound.bounce_step import BounceStep
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
 from maild.parsers.isolated import IsolatedParser
-from maild.routing.route_step import RouteStep
+from maild.routing.digests import DigestStep
+from maild.routing.route_step import RouteStep, summary_facts
 from maild.routing.ticket_step import TicketStep
 from maild.sources.imap import FolderWorker
 from maild.sources.lease import node_owner
@@ -78,6 +79,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                StepRunner(RouteStep(config, store), sessions, bell),
                StepRunner(TicketStep(config, store), sessions, bell),
                StepRunner(BounceStep(config, store), sessions, bell),
+               StepRunner(DigestStep(config, store, summary_facts), sessions, bell),
                StepRunner(send, sessions, bell, owner=owner)]
     workers += [StepWorker(runner, stop, config.stage_poll_seconds) for runner in runners]
     return workers

@@ -6,7 +6,7 @@ through an alembic revision in ``migrations/versions``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -35,10 +35,13 @@ class UtcDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is None:
-            return value
-        return value.astimezone(UTC)
+    def process_bind_param(self, value: datetime | date | None,
+                           dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):  # a calendar date (an effective date): its start
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return value if value.tzinfo is None else value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
@@ -259,3 +262,37 @@ class Receipt(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     outbound: Mapped[Outbound] = relationship(back_populates="receipts")
+
+
+class Digest(Base):
+    """One digest mail to come: the notices a client (or its advisors) receive together at the
+    client's local digest time instead of one by one (by default P3). The digest step turns a
+    due row into one outbound message."""
+
+    __tablename__ = "digest"
+    __table_args__ = (UniqueConstraint("client_id", "audience", "due_at", name="uq_digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    audience: Mapped[str] = mapped_column(String(20))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_step: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    entries: Mapped[list[DigestEntry]] = relationship(back_populates="digest")
+
+
+class DigestEntry(Base):
+    """A notice waiting in a digest, with the case it belongs to."""
+
+    __tablename__ = "digest_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digest.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
+
+    digest: Mapped[Digest] = relationship(back_populates="entries")

@@ -56,6 +56,8 @@ class Stage(StrEnum):
     SENT = "sent"
     FAILED = "failed"            # an outbound message refused for good; the operator is told
     BOUNCED = "bounced"          # accepted, then reported undeliverable by a DSN
+    HELD = "held"                # a digest waiting for its time
+    DIGESTED = "digested"        # a digest composed and queued
 
 
 def first_stage(role: str) -> Stage:

@@ -70,8 +70,10 @@ def queue(session: Session, store: RawStore, *, kind: str, sender: str,
     audit = AuditLog(session)
     audit.record(actor, "archived", stored.sha256,
                  **{key: getattr(archived, key) for key in ARCHIVED_FIELDS})
+    envelope_sender = parseaddr(sender)[1] or sender  # MAIL FROM takes the bare address
     row = Outbound(kind=kind, case_id=case_id, archived_id=archived.id, message_id=message_id,
-                   sender=sender, recipients=list(recipients), stage=Stage.QUEUED.value,
+                   sender=envelope_sender, recipients=[parseaddr(r)[1] or r for r in recipients],
+                   stage=Stage.QUEUED.value,
                    attempts=0, created_at=now)
     session.add(row)
     session.flush()

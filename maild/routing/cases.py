@@ -21,10 +21,9 @@ from sqlalchemy.orm import Session
 
 from maild.audit import AuditLog
 from maild.models import Case, CaseKey, TicketCounter
-from maild.routing.threads import thread_keys
+from maild.routing.threads import thread_keys, window_keys
 
 WINDOW = timedelta(days=30)
-ITEM_KINDS = ("asin", "order_id", "item_id", "sku")
 STATES = ("new", "triaged", "drafting", "awaiting_approval", "sent", "closed", "reopened")
 _URGENCY = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 
@@ -146,8 +145,7 @@ def _find(session: Session, arrival: Arrival, now: datetime) -> tuple[Case, str]
     if arrival.references and (hit := first(references, "References")):
         return hit
     recent = Case.updated_at >= now - WINDOW
-    items = [(kind, value) for kind in ITEM_KINDS for value in arrival.identifiers.get(kind, ())]
-    for kind, value in items:
+    for kind, value in sorted(window_keys(arrival.identifiers)):
         if hit := first(keyed.where(CaseKey.kind == kind, CaseKey.value == value,
                                     Case.category == arrival.category, recent,
                                     Case.state != "closed"),
@@ -161,7 +159,7 @@ def _find(session: Session, arrival: Arrival, now: datetime) -> tuple[Case, str]
 
 def _add_keys(session: Session, case: Case, arrival: Arrival) -> None:
     wanted: set[tuple[str, str]] = set(thread_keys(arrival.identifiers))
-    wanted |= {(kind, value) for kind in ITEM_KINDS for value in arrival.identifiers.get(kind, ())}
+    wanted |= window_keys(arrival.identifiers)
     if arrival.message_id:
         wanted.add(("message_id", arrival.message_id))
     add_keys(session, case, wanted)

@@ -18,15 +18,17 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
-from maild.models import Case, Message, Notice
+from maild.config_clients import Store
+from maild.models import Case, CaseKey, Message, Notice
 from maild.outbound.outbox import (
     RATE_WINDOW,
     RateLimited,
@@ -35,13 +37,14 @@ from maild.outbound.outbox import (
     queue,
 )
 from maild.parsers.mime import body_text, header, parse_bytes
-from maild.routing.cases import Arrival, Linked, link, set_state
+from maild.routing.cases import Arrival, Linked, add_keys, link, set_state
 from maild.routing.compose import (
     Audience,
     SummaryFacts,
     compose_operator_alert,
     compose_summary,
 )
+from maild.routing.digests import hold
 from maild.routing.matching import Match, match_client
 from maild.routing.threads import normalise_subject, references_of
 from maild.routing.tokens import make_token, reply_address
@@ -75,7 +78,7 @@ class RouteStep(MessageStep):
 
     name: ClassVar[str] = "route"
     takes: ClassVar[Stage] = Stage.PARSED
-    wakes: ClassVar[tuple[Stage, ...]] = (Stage.QUEUED,)
+    wakes: ClassVar[tuple[Stage, ...]] = (Stage.QUEUED, Stage.HELD)
 
     def __init__(self, config: Config, store: RawStore,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -96,25 +99,58 @@ class RouteStep(MessageStep):
     def apply(self, session: Session, message: Message, plan: Plan) -> Stage:
         notice = message.notice
         assert notice is not None
-        audit = AuditLog(session)
         if plan.own:
-            audit.record(ACTOR, "not_routed", message.sha256,
+            AuditLog(session).record(ACTOR, "not_routed", message.sha256,
                          reason="maild's own message came back (loop protection)")
             return Stage.ROUTED
-        client = plan.match.client
+        now = self.clock()
+        matched = plan.match.client
+        targets = self._announcement_clients(notice, matched)
+        if targets:
+            for client in targets:
+                self._route(session, message, notice, plan, client, now, announcement=True)
+        else:
+            self._route(session, message, notice, plan, matched, now)
+        return Stage.ROUTED
+
+    def _route(self, session: Session, message: Message, notice: Notice, plan: Plan,
+               client: Client | None, now: datetime, *, announcement: bool = False) -> None:
+        """Link the notice to ``client``'s case and queue that client's summaries. An
+        announcement already known to the client (the same platform, marketplace and subject,
+        forwarded again or by someone else) joins its case and is not summarised again."""
+        audit = AuditLog(session)
+        key = ("announcement", "|".join((notice.platform, notice.marketplace or "",
+                                        normalise_subject(notice.subject))))
+        if announcement and client is not None:
+            known = session.scalars(select(Case).join(CaseKey).where(
+                Case.client_id == client.id, CaseKey.kind == key[0],
+                CaseKey.value == key[1][:998])).first()
+            if known is not None:
+                if client is plan.match.client:
+                    message.case_id = known.id
+                audit.record(ACTOR, "announcement_known", message.sha256, case=known.ticket,
+                             client=client.id)
+                return
         priority = self._rules(client).priority(notice.category, notice.sent_at,
                                                 notice.deadline)
-        now = self.clock()
+        store = plan.match.store if client is plan.match.client else self._store_of(
+            client, notice)
         linked = link(session, Arrival(
             client_id=client.id if client else None,
-            store_name=plan.match.store.name if plan.match.store else None,
+            store_name=store.name if store else None,
             platform=notice.platform, marketplace=notice.marketplace,
             category=notice.category, priority=priority, deadline=notice.deadline,
             subject_key=normalise_subject(notice.subject), identifiers=notice.identifiers,
             message_id=message.message_id, references=plan.references), now, ACTOR)
-        message.case_id = linked.case.id
+        if announcement:
+            add_keys(session, linked.case, [key])
+        if client is plan.match.client or message.case_id is None:
+            message.case_id = linked.case.id
+        reason = (plan.match.reason if client is plan.match.client
+                  else f"announcement for every {notice.platform} store on "
+                       f"{notice.marketplace or 'any marketplace'}")
         audit.record(ACTOR, "routed", message.sha256, case=linked.case.ticket,
-                     client=client.id if client else None, reason=plan.match.reason,
+                     client=client.id if client else None, reason=reason,
                      priority=priority, linked=linked.how)
         for audience, recipients in self._audiences(client):
             self._queue_summary(session, message, notice, plan, linked, audience, recipients,
@@ -122,8 +158,26 @@ class RouteStep(MessageStep):
         if linked.case.state in ("new", "reopened"):
             set_state(session, linked.case, "triaged", ACTOR)
         log.info("routed message=%d case=%s client=%s priority=%s (%s)", message.id,
-                 linked.case.ticket, client.id if client else "-", priority, plan.match.reason)
-        return Stage.ROUTED
+                 linked.case.ticket, client.id if client else "-", priority, reason)
+
+    def _announcement_clients(self, notice: Notice, matched: Client | None) -> list[Client]:
+        """For a policy announcement: every client with a store on its platform and
+        marketplace (the matched client first); empty for anything else."""
+        if notice.category != "policy_update" or notice.platform == "other":
+            return []
+        affected = [c for c in self.config.clients if self._store_of(c, notice) is not None]
+        if matched is not None and matched in affected:
+            affected.remove(matched)
+            affected.insert(0, matched)
+        return affected
+
+    @staticmethod
+    def _store_of(client: Client | None, notice: Notice) -> Store | None:
+        if client is None:
+            return None
+        return next((store for store in client.stores if store.platform == notice.platform
+                     and (notice.marketplace is None or store.sells_on(notice.marketplace))),
+                    None)
 
     def _rules(self, client: Client | None) -> TriageRules:
         return self.rules if client is None or client.triage is None else client.triage
@@ -149,6 +203,11 @@ class RouteStep(MessageStep):
                                      else "no recipients")
             return
         case = linked.case
+        if client is not None and audience != "fallback" and case.priority not in client.at_once:
+            digest = hold(session, client, audience, case.id, message.id, now)
+            AuditLog(session).record(ACTOR, "held_for_digest", case.ticket, audience=audience,
+                                     due=digest.due_at.isoformat())
+            return
         phishing = notice.category == "phishing_suspect"
         reply_to = None
         if not phishing and self.config.secret is not None:
@@ -158,7 +217,10 @@ class RouteStep(MessageStep):
         languages = client.languages if client and audience == "client" else ("en", "zh")
         zone = ZoneInfo(client.timezone) if client else ZoneInfo("UTC")
         raw = compose_summary(
-            self._facts(notice, case, linked, plan, client), audience=audience,
+            summary_facts(notice, case, client, is_update=linked.is_update,
+                          changes=linked.changes,
+                          candidates=[c.name for c in plan.match.candidates]),
+            audience=audience,
             languages=languages, zone=zone, now=now, from_address=smtp.from_address,
             to=list(recipients), reply_to=reply_to, message_id=message_id, original=plan.raw)
         try:
@@ -177,20 +239,17 @@ class RouteStep(MessageStep):
                            label="rate-limit", now=now, case_id=case.id, actor=ACTOR,
                            once_per=RATE_WINDOW)
 
-    @staticmethod
-    def _facts(notice: Notice, case: Case, linked: Linked, plan: Plan,
-               client: Client | None) -> SummaryFacts:
-        facts: dict[str, Any] = {
-            "ticket": case.ticket, "priority": case.priority, "platform": notice.platform,
-            "marketplace": notice.marketplace, "store_name": case.store_name,
-            "client_name": client.name if client else None, "category": notice.category,
-            "topic": notice.subject, "deadline": case.deadline,
-            "deadline_text": notice.deadline_text, "sla_due": None,
-            "identifiers": notice.identifiers, "summary_zh": notice.summary_zh,
-            "summary_en": notice.summary_en, "sender_verified": notice.sender_verified,
-            "action_required": notice.action_required, "is_update": linked.is_update,
-            "update_note": "; ".join(linked.changes) or None,
-            "candidates": tuple(c.name for c in plan.match.candidates),
-            "effective_date": notice.effective_date,
-        }
-        return SummaryFacts(**facts)
+
+def summary_facts(notice: Notice, case: Case, client: Client | None, *, is_update: bool = False,
+                  changes: Sequence[str] = (), candidates: Sequence[str] = ()) -> SummaryFacts:
+    """What a summary (or a digest line) says about one notice of ``case``."""
+    return SummaryFacts(
+        ticket=case.ticket, priority=case.priority, platform=notice.platform,
+        marketplace=notice.marketplace, store_name=case.store_name,
+        client_name=client.name if client else None, category=notice.category,
+        topic=notice.subject, deadline=case.deadline, deadline_text=notice.deadline_text,
+        sla_due=None, identifiers=notice.identifiers, summary_zh=notice.summary_zh,
+        summary_en=notice.summary_en, sender_verified=notice.sender_verified,
+        action_required=notice.action_required, is_update=is_update,
+        update_note="; ".join(changes) or None, candidates=tuple(candidates),
+        effective_date=notice.effective_date)

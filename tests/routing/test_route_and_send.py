@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from pathlib import Path
@@ -280,3 +281,57 @@ def test_a_bounce_is_linked_to_its_outbound_row_shown_on_the_case_and_alerted(
     assert stages == ["bounce", "intake"]
     assert found is not None and any("bounced" in line.text for line in found[1])
     assert "ops@advisor.example" in by_recipient(smtp_sink)
+
+
+def policy_update(to: str, n: int = 1) -> bytes:
+    return (f"From: Amazon <seller-notification@amazon.de>\r\nTo: {to}\r\n"
+            f"Subject: Update to the Amazon.de packaging policy\r\n"
+            f"Date: Tue, 10 Mar 2026 08:00:00 +0000\r\nMessage-ID: <policy-{n}@amazon.de>\r\n"
+            f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            f"Hello,\r\n\r\nWe are updating our packaging requirements for sellers on "
+            f"Amazon.de. The new requirements take effect on 1 June 2026.\r\n").encode()
+
+
+def test_a_p3_notice_waits_for_the_clients_daily_digest(
+        routing: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN a client with the default digest (P3 at 18:00 in Asia/Shanghai) WHEN a P3
+    announcement arrives at 09:00 UTC (17:00 there) THEN nothing is sent at once; WHEN the clock
+    passes 18:00 local THEN one digest goes to the client and one to the advisors, once."""
+    from maild.routing.digests import DigestStep
+    from maild.routing.route_step import summary_facts
+
+    routing.now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    routing.deliver(policy_update("acme@inbox.advisor.example"))
+    assert smtp_sink.received == []
+    digests = StepRunner(DigestStep(routing.send_step.config, routing.store, summary_facts,
+                                    clock=lambda: routing.now), routing.sessions,
+                         clock=lambda: routing.now)
+    routing.now = datetime(2026, 3, 10, 9, 59, tzinfo=UTC)  # 17:59 in Shanghai
+    assert digests.drain() == 0
+    routing.now = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # 18:00
+    assert digests.drain() == 2
+    routing.runners[2].drain()
+    mails = by_recipient(smtp_sink)
+    assert set(mails) == {"ops@acme.example", "anna@advisor.example"}
+    assert all(row.kind.startswith("digest:") for row in routing.outbound())
+    assert digests.drain() == 0
+
+
+def test_one_announcement_is_summarised_once_per_affected_client(
+        routing: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN two clients with Amazon stores WHEN an Amazon.de policy announcement arrives
+    through one of them, and the same announcement again through the other THEN each client has
+    one case for it and got one summary; the second copy adds nothing."""
+    config = routing.send_step.config
+    every_priority_at_once = replace(config, clients=tuple(
+        replace(client, at_once=("P0", "P1", "P2", "P3")) for client in config.clients))
+    routing.runners[1] = StepRunner(RouteStep(every_priority_at_once, routing.store,
+                                              clock=lambda: routing.now), routing.sessions)
+    routing.deliver(policy_update("acme@inbox.advisor.example", n=1))
+    first = len(smtp_sink.received)
+    routing.deliver(policy_update("beta@inbox.advisor.example", n=2))
+    cases = routing.cases()
+    assert sorted(c.client_id or "" for c in cases) == ["acme", "beta"]
+    assert len(smtp_sink.received) == first == 4  # client + advisor of each client
+    assert {r for mail in smtp_sink.received for r in mail.rcpt_tos} == {
+        "ops@acme.example", "anna@advisor.example", "team@beta.example", "ben@advisor.example"}
