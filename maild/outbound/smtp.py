@@ -37,7 +37,8 @@ from pathlib import Path
 import aiosmtplib
 
 from maild.config_smtp import SmtpSettings
-from maild.errors import DeliveryError, PermanentFailure, TemporaryFailure
+from maild.config_table import Secret
+from maild.errors import ConfigError, DeliveryError, PermanentFailure, TemporaryFailure
 from maild.outbound.receipts import Receipt
 
 #: Queue ids in 250 replies: Postfix and many others ("queued as 4XyZ"), Exim ("OK id=1a-2b-3c").
@@ -69,10 +70,11 @@ def send_message(settings: SmtpSettings, sender: str, recipients: Sequence[str],
         TemporaryFailure: 4xx reply, every recipient refused with at least one 4xx, connection
             refused, dropped or timed out (``settings.timeout`` per step), TLS failure.
         PermanentFailure: 5xx reply, every recipient refused with 5xx, the server lacks
-            STARTTLS, 8BITMIME or SMTPUTF8 that this message needs, an envelope address that
+            STARTTLS, AUTH, 8BITMIME or SMTPUTF8 that this message needs, an envelope address that
             is neither ``local@domain`` nor ``Name <local@domain>`` (checked before
             connecting).
-        ConfigError: the password's environment variable or file cannot be read.
+        ConfigError: the password's environment variable or file, or ``ca_file``, cannot be
+            read.
         ValueError: no recipients, or no SMTP host (a Maildir transport).
     """
     return asyncio.run(send_message_async(settings, sender, recipients, raw))
@@ -98,7 +100,7 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
         if settings.tls == "starttls":
             await _start_tls(client, where)
         if settings.username is not None and settings.password is not None:
-            await client.login(settings.username, settings.password.reveal())
+            await _login(client, settings.username, settings.password, where)
         options = await _mail_options(client, sender, bare_recipients, raw, where)
         refused, reply = await client.sendmail(sender, bare_recipients, raw,
                                                mail_options=options)
@@ -143,6 +145,16 @@ async def _start_tls(client: aiosmtplib.SMTP, where: str) -> None:
         raise PermanentFailure(f"{where} does not offer STARTTLS and [smtp] tls = \"starttls\"; "
                                "nothing was sent in clear")
     await client.starttls()
+
+
+async def _login(client: aiosmtplib.SMTP, username: str, password: Secret, where: str) -> None:
+    """SMTP AUTH (RFC 4954) as ``username``; the password is read only now. A server that does
+    not offer AUTH (on this connection: many offer it only after STARTTLS) is a config matter."""
+    if client.is_ehlo_or_helo_needed:
+        await client.ehlo()
+    if not client.supports_extension("auth"):
+        raise PermanentFailure(f"{where} does not offer AUTH and [smtp] username is set")
+    await client.login(username, password.reveal())
 
 
 async def _mail_options(client: aiosmtplib.SMTP, sender: str, recipients: Sequence[str],
@@ -224,9 +236,13 @@ def _tls_context_for(ca_file: Path | None, stamp: int) -> ssl.SSLContext:
 
 def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
     """A verifying client context (hostname checked) trusting ``ca_file`` or the system CAs;
-    rebuilt when the CA file changes on disk."""
-    stamp = ca_file.stat().st_mtime_ns if ca_file is not None else 0
-    return _tls_context_for(ca_file, stamp)
+    rebuilt when the CA file changes on disk. A CA file gone or unreadable is a ConfigError."""
+    try:
+        stamp = ca_file.stat().st_mtime_ns if ca_file is not None else 0
+        return _tls_context_for(ca_file, stamp)
+    except (OSError, ssl.SSLError) as exc:  # ssl.SSLError: not PEM certificates
+        raise ConfigError(f"[smtp] ca_file {ca_file}: cannot load CA certificates: "
+                          f"{exc}") from exc
 
 
 @functools.cache

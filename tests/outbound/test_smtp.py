@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from maild.config_table import Secret
-from maild.errors import PermanentFailure, TemporaryFailure
+from maild.errors import ConfigError, PermanentFailure, TemporaryFailure
 from maild.outbound.smtp import queue_id_of, send_message
 from tests.outbound.conftest import settings_for
 from tests.outbound.servers import ConfiguredSink, DropAfterData, tls_sink
@@ -253,6 +253,30 @@ def test_display_names_are_left_out_of_the_envelope(smtp_sink: SmtpSink) -> None
                  ["李伟 <li@acme.example>"], summary())
     (mail,) = smtp_sink.wait_for(1)
     assert (mail.mail_from, mail.rcpt_tos) == (SENDER, ("li@acme.example",))
+
+
+def test_a_username_without_auth_on_the_server_is_permanent(
+        smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN [smtp] with a username and a server that offers no AUTH
+    WHEN a message is sent
+    THEN PermanentFailure says so (a config matter) and nothing is sent."""
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    settings = settings_for(smtp_sink.port, username="desk", password=Secret(env=PASSWORD_ENV))
+    with pytest.raises(PermanentFailure, match="does not offer AUTH"):
+        send_message(settings, SENDER, [TO], summary())
+    assert smtp_sink.received == []
+
+
+def test_a_missing_ca_file_is_a_config_error(tmp_path: Path) -> None:
+    """GIVEN [smtp] ca_file that was removed after the config was loaded, or holds no PEM
+    WHEN a message is sent over TLS
+    THEN ConfigError names the file (the operator's to fix; not a delivery failure)."""
+    for ca_file in (tmp_path / "gone.pem", tmp_path / "junk.pem"):
+        if ca_file.name == "junk.pem":
+            ca_file.write_text("not a certificate")
+        with pytest.raises(ConfigError, match=str(ca_file)):
+            send_message(settings_for(free_port(), tls="starttls", ca_file=ca_file), SENDER,
+                         [TO], summary())
 
 
 def test_a_non_ascii_address_goes_out_with_smtputf8(smtp_sink: SmtpSink) -> None:
