@@ -132,7 +132,6 @@ def test_a_connection_dropped_after_data_is_temporary(smtp_sink: SmtpSink) -> No
     WHEN the message is sent through it, then again
     THEN the first try is a TemporaryFailure (the sender cannot know; the send step resends with
     the same Message-ID) and the second gets a receipt."""
-    settings = settings_for(0)
     with DropAfterData(smtp_sink.port) as relay:
         settings = settings_for(relay.port)
         with pytest.raises(TemporaryFailure) as failed:
