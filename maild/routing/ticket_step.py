@@ -27,10 +27,22 @@ from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
 from maild.models import Case, Message
-from maild.outbound.outbox import new_message_id, queue
+from maild.outbound.outbox import (
+    RATE_WINDOW,
+    RateLimited,
+    alert_operator,
+    new_message_id,
+    queue,
+)
 from maild.parsers.mime import body_text, header, parse_bytes
 from maild.routing.cases import Arrival, link, set_state
-from maild.routing.compose import Audience, SummaryFacts, compose_ack, compose_summary
+from maild.routing.compose import (
+    Audience,
+    SummaryFacts,
+    compose_ack,
+    compose_operator_alert,
+    compose_summary,
+)
 from maild.routing.route_step import is_own_message
 from maild.routing.threads import normalise_subject, references_of, ticket_in
 from maild.routing.tokens import make_token, reply_address
@@ -163,9 +175,7 @@ class TicketStep(MessageStep):
                               zone=ZoneInfo("UTC"), now=now, from_address=smtp.from_address,
                               to=list(recipients), reply_to=self._reply_to(case.ticket),
                               message_id=message_id, original=plan.raw)
-        queue(session, self.store, kind=f"ticket:{audience}", sender=smtp.from_address,
-              recipients=recipients, raw=raw, message_id=message_id, now=now,
-              case_id=case.id, actor=ACTOR)
+        self._queue(session, f"ticket:{audience}", recipients, raw, message_id, case, now)
 
     def _ack(self, session: Session, client: Client, plan: TicketPlan, case: Case,
              urgent: bool, now: datetime) -> None:
@@ -178,7 +188,28 @@ class TicketStep(MessageStep):
                           from_address=smtp.from_address, to=[plan.sender],
                           reply_to=self._reply_to(case.ticket), message_id=message_id,
                           in_reply_to=plan.message_id, client_name=client.name)
-        queue(session, self.store, kind="ack", sender=smtp.from_address,
-              recipients=[plan.sender], raw=raw, message_id=message_id, now=now,
-              case_id=case.id, actor=ACTOR)
+        self._queue(session, "ack", [plan.sender], raw, message_id, case, now)
+
+    def _queue(self, session: Session, kind: str, recipients: Sequence[str], raw: bytes,
+               message_id: str, case: Case, now: datetime) -> None:
+        """Queue one message. A recipient over the rate limit (a runaway: a forwarding loop, a
+        script writing to the service address) gets nothing more this window; that is audited
+        and the operator alerted once a window, and the ticket itself is still routed."""
+        smtp = self.config.smtp
+        assert smtp is not None
+        try:
+            queue(session, self.store, kind=kind, sender=smtp.from_address,
+                  recipients=recipients, raw=raw, message_id=message_id, now=now,
+                  case_id=case.id, actor=ACTOR)
+        except RateLimited as exc:
+            AuditLog(session).record(ACTOR, "rate_limited", case.ticket, kind=kind,
+                                     error=str(exc))
+            log.error("not sent case=%s kind=%s: %s", case.ticket, kind, exc)
+            details = {"case": case.ticket, "kind": kind, "error": str(exc)}
+            alert_operator(session, self.store, smtp.operator, smtp.from_address,
+                           lambda mid: compose_operator_alert(
+                               "rate_limit", details, from_address=smtp.from_address,
+                               to=list(smtp.operator), message_id=mid, now=now),
+                           label="rate-limit", now=now, case_id=case.id, actor=ACTOR,
+                           once_per=RATE_WINDOW)
 

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from maild.config import load_config
 from maild.db import make_engine, session_factory, upgrade
 from maild.ingest import Ingestor
-from maild.models import AuditEvent, Case, Outbound
+from maild.models import AuditEvent, Case, Message, Outbound
+from maild.outbound import outbox
 from maild.outbound.send_step import SendStep
 from maild.routing.ticket_step import TicketStep
 from maild.sources.maildir import MaildirWorker
@@ -125,7 +126,7 @@ def test_an_urgent_ticket_opens_a_p0_case_alerts_advisors_and_acknowledges(
     [ack] = mails[sender]
     assert "[URGENT-MD-2026-000001]" in str(ack["Subject"]), ack["Subject"]
     assert ack["In-Reply-To"] == message_id
-    assert ack["Auto-Submitted"] == "auto-generated" or ack["Auto-Submitted"] is None
+    assert ack["Auto-Submitted"] == "auto-generated"  # a client's autoresponder stays quiet
 
 
 def test_a_normal_ticket_is_p2_and_its_ack_has_no_urgent_tag(
@@ -195,3 +196,23 @@ def test_a_ticket_naming_another_clients_case_does_not_join_it(
     desk.write("boss@beta.example", "Re: [MD-2026-000001] our account too?")
     assert [(c.ticket, c.client_id) for c in desk.cases()] == [
         ("MD-2026-000001", "acme"), ("MD-2026-000002", "beta")]
+
+
+def test_a_flood_to_the_service_mailbox_is_rate_limited_with_one_operator_alert(
+        desk: Desk, smtp_sink: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN a rate limit of 2 messages per recipient per hour WHEN a client's broken
+    forwarder sends 4 distinct messages to the service mailbox THEN the advisor gets 2 alerts
+    and the client 2 acks, the rest is audited ``rate_limited``, every message is still routed
+    (none quarantined: a runaway is not a broken message), and the operator is alerted once."""
+    monkeypatch.setattr(outbox, "RATE_LIMIT", 2)
+    for n in range(4):
+        desk.write("ops@acme.example", f"Forwarded report {n}")
+    to = [r for mail in smtp_sink.received for r in mail.rcpt_tos]
+    assert to.count("anna@advisor.example") == 2 and to.count("ops@acme.example") == 2
+    assert to.count("ops@advisor.example") == 1
+    with desk.sessions() as session:
+        stages = session.scalars(select(Message.stage).where(Message.direction == "in")).all()
+        limited = session.scalars(select(AuditEvent)
+                                  .where(AuditEvent.action == "rate_limited")).all()
+    assert stages == ["routed"] * 4
+    assert len(limited) == 4  # 2 messages x (advisor alert, ack)
