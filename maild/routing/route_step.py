@@ -219,7 +219,7 @@ class RouteStep(MessageStep):
         raw = compose_summary(
             summary_facts(notice, case, client, is_update=linked.is_update,
                           changes=linked.changes,
-                          candidates=[c.name for c in plan.match.candidates]),
+                          candidates=[] if client else [c.name for c in plan.match.candidates]),
             audience=audience,
             languages=languages, zone=zone, now=now, from_address=smtp.from_address,
             to=list(recipients), reply_to=reply_to, message_id=message_id, original=plan.raw)

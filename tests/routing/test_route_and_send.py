@@ -162,6 +162,7 @@ def test_a_notice_reaches_its_client_and_advisors_as_tagged_summaries(
         assert mail["X-Maild-Case"] == "MD-2026-000001"
         assert str(mail["Reply-To"]).startswith("desk+")
         assert [part.get_content_type() for part in mail.walk()].count("message/rfc822") == 1
+        assert b"Candidate clients" not in mail.as_bytes()  # only unmatched mail names them
     for received in smtp_sink.received:  # the original travels unchanged, byte for byte
         assert raw in received.content
     rows = routing.outbound()
