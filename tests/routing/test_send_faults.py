@@ -1,0 +1,178 @@
+"""The send step against SMTP faults on a real server: a connection cut after DATA is retried
+with the same Message-ID; a ``maild run`` killed -9 while the server holds back its 250 sends
+that row again after a restart (same Message-ID, said in the log) and nothing else twice."""
+
+from __future__ import annotations
+
+import email
+import subprocess
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from maild.config import load_config
+from maild.db import make_engine, session_factory, upgrade
+from maild.models import AuditEvent, Outbound, Receipt
+from tests.ingestion.conftest import wait_until
+from tests.outbound.servers import DropAfterData
+from tests.routing.test_route_and_send import CONFIG, SECRET_ENV, Pipeline, notice
+from tests.support import SmtpSink
+
+Spawn = Callable[..., subprocess.Popen[bytes]]
+
+
+def message_ids(sink: SmtpSink) -> Counter[str]:
+    return Counter(str(email.message_from_bytes(m.content)["Message-ID"]) for m in sink.received)
+
+
+@pytest.fixture
+def relayed(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pipeline, DropAfterData]]:
+    """A pipeline whose [smtp] goes through a relay that cuts the first connection right after
+    the end of DATA (the sink keeps the message, its 250 never reaches maild)."""
+    monkeypatch.setenv(SECRET_ENV, "faults-test-secret")
+    with DropAfterData(smtp_sink.port, drops=1) as relay:
+        path = tmp_path / "maild.toml"
+        path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=relay.port,
+                                      secret_env=SECRET_ENV), encoding="utf-8")
+        config = load_config(path)
+        upgrade(config.database)
+        engine = make_engine(config.database)
+        yield Pipeline(config, session_factory(engine)), relay
+        engine.dispose()
+
+
+def test_a_connection_dropped_after_data_is_queued_again_and_resent_with_its_message_id(
+        relayed: tuple[Pipeline, DropAfterData], smtp_sink: SmtpSink) -> None:
+    """GIVEN the connection of the first send is cut after the final dot WHEN a notice is
+    routed and sent THEN that summary is back at ``queued`` with a ``next_try_at`` in the
+    future, an error and no receipt, the other summary is sent; WHEN its retry is due THEN it
+    is sent with the same Message-ID and bytes and gets its receipt."""
+    routing, _relay = relayed
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    rows = routing.outbound()
+    assert sorted(row.stage for row in rows) == ["queued", "sent"]
+    waiting = next(row for row in rows if row.stage == "queued")
+    assert waiting.next_try_at is not None and waiting.next_try_at > routing.now
+    assert waiting.error and waiting.attempts == 1
+    first = next(m for m in smtp_sink.received
+                 if email.message_from_bytes(m.content)["Message-ID"] == waiting.message_id)
+    with routing.sessions() as session:
+        assert not session.scalars(select(Receipt).where(
+            Receipt.outbound_id == waiting.id)).all()
+
+    routing.runners[2].drain()  # not yet due: nothing happens
+    assert message_ids(smtp_sink)[waiting.message_id] == 1
+    routing.now = waiting.next_try_at + timedelta(seconds=1)
+    routing.runners[2].drain()
+    again = routing.outbound()
+    assert {row.stage for row in again} == {"sent"}
+    assert message_ids(smtp_sink)[waiting.message_id] == 2
+    second = smtp_sink.received[-1]
+    assert second.content == first.content
+    with routing.sessions() as session:
+        [receipt] = session.scalars(select(Receipt).where(Receipt.outbound_id == waiting.id))
+    assert receipt.code == 250 and receipt.queue_id == second.queue_id
+
+
+DAEMON_CONFIG = """
+[maild]
+database = "sqlite:///{root}/maild.db"
+archive_dir = "{root}/archive"
+secret_env = "KILL_TEST_SECRET"
+stage_poll_seconds = 600
+
+[[maildir]]
+name = "platform"
+path = "{root}/inbox"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+tls = "plain"
+timeout = 60
+from = "Advisor Desk <desk@advisor.example>"
+reply_address = "desk+{{token}}@advisor.example"
+operator = ["ops@advisor.example"]
+
+[[client]]
+id = "acme"
+name = "Acme Lighting"
+languages = ["zh", "en"]
+timezone = "Asia/Shanghai"
+calendar = "CN"
+hours = "09:00-21:00"
+decision_maker = "li.wei@acme.example"
+summary_to = ["ops@acme.example"]
+advisors = ["anna@advisor.example"]
+
+[[client.store]]
+platform = "amazon"
+name = "AcmeLight EU"
+addresses = ["acme@inbox.advisor.example"]
+"""
+
+
+def outbound_rows(sessions: sessionmaker[Session]) -> list[Outbound]:
+    with sessions() as session:
+        return list(session.scalars(select(Outbound).order_by(Outbound.id)))
+
+
+def start(maild_process: Spawn, config: Path, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        proc = maild_process(["--config", config, "run"], {"KILL_TEST_SECRET": "kill-secret"},
+                             stdout=out, stderr=subprocess.STDOUT)
+    assert wait_until(lambda: "started workers" in log.read_text(), 30), log.read_text()
+    return proc
+
+
+@pytest.mark.slow
+def test_kill_9_while_the_server_holds_the_250_resends_that_row_once_after_restart(
+        tmp_path: Path, smtp_sink: SmtpSink, maild_process: Spawn) -> None:
+    """GIVEN ``maild run`` sending a summary to a server that took the data and holds back its
+    250 WHEN the daemon is killed -9 in that moment THEN the row is left ``sending``; WHEN maild
+    runs again THEN that summary is sent again with the same Message-ID and bytes, the log says
+    the send was interrupted and is done again, every outbound row ends ``sent`` with a 250
+    receipt, and no other message reaches the server twice."""
+    config = tmp_path / "maild.toml"
+    config.write_text(DAEMON_CONFIG.format(root=tmp_path, port=smtp_sink.port), encoding="utf-8")
+    engine = make_engine(load_config(config).database)
+    sessions = session_factory(engine)
+    smtp_sink.delay_reply(60)
+    first_log = tmp_path / "first.log"
+    proc = start(maild_process, config, first_log)
+    (tmp_path / "inbox" / "new" / "1.notice:2,").write_bytes(
+        notice("acme@inbox.advisor.example"))
+    [held] = smtp_sink.wait_for(1, timeout=30)
+    proc.kill()
+    proc.wait()
+    held_id = str(email.message_from_bytes(held.content)["Message-ID"])
+    rows = outbound_rows(sessions)
+    assert len(rows) == 2
+    assert {row.message_id: row.stage for row in rows}[held_id] == "sending"
+
+    second_log = tmp_path / "second.log"
+    start(maild_process, config, second_log)
+    assert wait_until(lambda: {r.stage for r in outbound_rows(sessions)} == {"sent"}, 30), \
+        second_log.read_text()[-3000:]
+    log_text = second_log.read_text()
+    assert "was interrupted" in log_text and "doing it again" in log_text, log_text[-3000:]
+    counts = message_ids(smtp_sink)
+    assert counts[held_id] == 2
+    assert {mid: n for mid, n in counts.items() if mid != held_id} == {
+        row.message_id: 1 for row in rows if row.message_id != held_id}
+    resent = [m for m in smtp_sink.received
+              if email.message_from_bytes(m.content)["Message-ID"] == held_id]
+    assert resent[0].content == resent[1].content
+    with sessions() as session:
+        codes = {r.outbound_id: r.code for r in session.scalars(select(Receipt))}
+        sent_events = session.scalars(select(AuditEvent.subject)
+                                      .where(AuditEvent.action == "sent")).all()
+    engine.dispose()
+    assert codes == {row.id: 250 for row in rows}
+    assert sorted(sent_events) == sorted(row.message_id for row in rows)
