@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Config
-from maild.errors import DeliveryError, PermanentFailure
+from maild.errors import ConfigError, DeliveryError, PermanentFailure, TemporaryFailure
 from maild.models import Message, Outbound, Receipt
 from maild.outbound.maildir_transport import transport_send
 from maild.outbound.outbox import alert_operator
@@ -111,6 +111,10 @@ class SendStep:
             return Attempt(transport_send(settings, row.sender, row.recipients, raw), None)
         except DeliveryError as exc:
             return Attempt(None, exc)
+        except ConfigError as exc:  # e.g. the password's file is unreadable: fixable, so retried
+            return Attempt(None, TemporaryFailure(f"cannot send: {exc}"))
+        except ValueError as exc:  # nothing that a retry could fix (no recipients, no host)
+            return Attempt(None, PermanentFailure(f"cannot send: {exc}"))
 
     def apply(self, session: Session, row: Outbound, attempt: Attempt) -> Stage:
         now = self.clock()
