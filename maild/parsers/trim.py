@@ -21,9 +21,11 @@ OTHER_PART_BYTES = 64_000
 FIELD_BYTES = 8_000  # as mime.MAX_HEADER_CHARS: no header is read further
 HEADER_BYTES = 256_000  # of one header block
 TOTAL_BYTES = 16_000_000
-MAX_PARTS = 1_000  # delimiter lines followed; the parser reads at most 200 parts per level
+MAX_STEPS = 2_000  # header blocks and delimiter lines followed; the parser reads 200 parts a level
+MAX_BOUNDARIES = 32  # multiparts whose delimiters are looked for (the parser reads 20 levels)
 
 _FIELD_END = re.compile(rb"\n(?![ \t])")
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _TOKEN = rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _CONTENT_TYPE = re.compile(
     rb"^content-type[ \t]*:\s*(" + _TOKEN + rb"/" + _TOKEN + rb")", re.I | re.M
@@ -46,53 +48,51 @@ class _Trimmer:
         self.view = memoryview(raw)
         self.pieces: list[memoryview | bytes] = []
         self.kept = 0
-        self.delimiters: list[bytes] = []  # b"--" + boundary of every multipart met so far
+        self.delimiters = _Delimiters(raw)
+        self._blank_from = len(raw) + 1  # nothing remembered yet
+        self._blank: re.Match[bytes] | None = None
 
     def run(self) -> bytes:
         raw, size = self.raw, len(self.raw)
-        pos, parts, at_headers = 0, 0, True
-        while pos < size and self.kept < TOTAL_BYTES and parts <= MAX_PARTS:
-            limit = self._next_delimiter(pos)
+        pos, steps, at_headers = 0, 0, True
+        while pos < size and self.kept < TOTAL_BYTES and steps < MAX_STEPS:
+            steps += 1
             cap = OTHER_PART_BYTES  # a preamble or epilogue
             if at_headers:
-                known = len(self.delimiters)
-                ctype, pos = self._header_block(pos, limit)
+                ctype, pos = self._header_block(pos)
                 if ctype.startswith(b"message/"):
                     continue  # the body is a message: its own header block comes next
-                if len(self.delimiters) > known:  # the block named a boundary: look again
-                    limit = self._next_delimiter(pos)
                 if ctype.startswith(b"text/"):
                     cap = TEXT_PART_BYTES
+            found = self.delimiters.after(pos)
+            limit = _line_start(found, size)
             self._copy(pos, limit, cap)
-            if limit >= size:
+            if found is None:
                 break
-            line_end = raw.find(b"\n", limit)
+            line_end = raw.find(b"\n", found.end())
             pos = size if line_end < 0 else line_end + 1
             self._keep(self.view[limit:pos])
-            delimiter = self._delimiter_at(limit)
-            at_headers = delimiter is not None and not raw.startswith(b"--", limit + len(delimiter))
-            parts += 1
+            at_headers = found.group("close") is None
         return b"".join(self.pieces)
 
     def _keep(self, piece: memoryview | bytes) -> None:
         self.pieces.append(piece)
         self.kept += len(piece)
 
-    def _header_block(self, start: int, limit: int) -> tuple[bytes, int]:
-        """Copy the header block at `start` (fields cut to size); its content type, body start."""
-        raw = self.raw
+    def _header_block(self, start: int) -> tuple[bytes, int]:
+        """Copy the header block at `start` (fields cut to size); its content type, body start.
+
+        The block ends at a blank line, or at a delimiter line that comes before one."""
+        raw, size = self.raw, len(self.raw)
         if raw.startswith(b"\n", start) or raw.startswith(b"\r\n", start):
             end = start  # no headers at all: text/plain by default
             body = start + (1 if raw[start] == 10 else 2)
         else:
-            crlf = raw.find(b"\n\r\n", start, limit)
-            lf = raw.find(b"\n\n", start, crlf if crlf >= 0 else limit)
-            if crlf < 0 and lf < 0:
-                end = body = limit  # never a blank line: all of it is header
-            elif lf < 0:
-                end, body = crlf + 1, crlf + 3
-            else:
-                end, body = lf + 1, lf + 2
+            blank = self._blank_line(start)
+            end, body = (blank.start() + 1, blank.end()) if blank else (size, size)
+            cut = self.delimiters.first_between(start, end)
+            if cut is not None:
+                end = body = cut.start() + 1
         block = self._fields(start, end)
         self._keep(block)
         self._keep(self.view[end:body])
@@ -100,8 +100,15 @@ class _Trimmer:
         ctype = found.group(1).lower() if found else b"text/plain"
         boundary = _BOUNDARY.search(block) if ctype.startswith(b"multipart/") else None
         if boundary is not None:
-            self.delimiters.append(b"--" + (boundary.group(1) or boundary.group(2)))
+            self.delimiters.add(boundary.group(1) or boundary.group(2), body)
         return ctype, body
+
+    def _blank_line(self, pos: int) -> re.Match[bytes] | None:
+        """The first blank line after `pos`, remembered as the delimiters are (linear)."""
+        if self._blank_from <= pos and (self._blank is None or pos <= self._blank.start()):
+            return self._blank
+        self._blank_from, self._blank = pos, _BLANK_LINE.search(self.raw, pos)
+        return self._blank
 
     def _fields(self, start: int, end: int) -> bytes:
         """The header block from `start` to `end`, each field cut to `FIELD_BYTES`."""
@@ -132,32 +139,58 @@ class _Trimmer:
         else:
             self._keep(self.view[start : cut + 1])
 
-    def _next_delimiter(self, pos: int) -> int:
-        """Where the next delimiter line of a known boundary starts, or the end of the message."""
-        raw = self.raw
-        if not self.delimiters:
-            return len(raw)
-        if (pos == 0 or raw[pos - 1] == 10) and self._delimiter_at(pos) is not None:
-            return pos
-        while True:
-            newline = raw.find(b"\n--", pos)
-            if newline < 0:
-                return len(raw)
-            if self._delimiter_at(newline + 1) is not None:
-                return newline + 1
-            pos = newline + 1
 
-    def _delimiter_at(self, pos: int) -> bytes | None:
-        """The `--boundary` that the line at `pos` is, as the `email` package reads one: the
-        delimiter, optionally `--`, optionally spaces, then the line end (RFC 2046 5.1.1)."""
-        raw = self.raw
-        for delimiter in self.delimiters:
-            if not raw.startswith(delimiter, pos):
-                continue
-            rest = pos + len(delimiter)
-            if raw.startswith(b"--", rest):
-                rest += 2
-            line = raw[rest : rest + 200].lstrip(b" \t")
-            if not line or line[:1] in (b"\r", b"\n"):
-                return delimiter
-        return None
+class _Delimiters:
+    """Finds the delimiter lines of the boundaries met so far (RFC 2046 5.1.1, as the `email`
+    package reads them: `--boundary`, optionally `--`, optionally spaces, the line end).
+
+    One regex scan (C speed) finds the next one, and the answer is remembered: a new boundary
+    is looked for only up to the delimiter already known, so each byte is scanned at most once
+    per boundary, and there are at most `MAX_BOUNDARIES` of them.
+    """
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.boundaries: list[bytes] = []
+        self._pattern: re.Pattern[bytes] | None = None
+        self._searched_from = len(raw) + 1  # nothing remembered yet
+        self._next: re.Match[bytes] | None = None
+
+    def add(self, boundary: bytes, start: int) -> None:
+        """Look for `boundary`'s delimiters too, from `start` (its multipart's body) on."""
+        if boundary in self.boundaries or len(self.boundaries) >= MAX_BOUNDARIES:
+            return
+        self.boundaries.append(boundary)
+        self._pattern = _pattern(self.boundaries)
+        if self._searched_from <= start:
+            end = len(self.raw) if self._next is None else self._next.start() + 1
+            earlier = _pattern([boundary]).search(self.raw, max(start - 1, 0), end)
+            if earlier is not None:
+                self._next = earlier
+
+    def first_between(self, start: int, end: int) -> re.Match[bytes] | None:
+        """The first delimiter line that starts in [start, end), if any."""
+        if self._pattern is None:
+            return None
+        return self._pattern.search(self.raw, max(start - 1, 0), end)
+
+    def after(self, pos: int) -> re.Match[bytes] | None:
+        """The first delimiter line that starts at or after `pos` (None: there is none)."""
+        if self._pattern is None:
+            return None
+        if self._searched_from <= pos <= _line_start(self._next, len(self.raw)):
+            return self._next
+        self._searched_from = pos
+        self._next = self._pattern.search(self.raw, max(pos - 1, 0))
+        return self._next
+
+
+def _pattern(boundaries: list[bytes]) -> re.Pattern[bytes]:
+    """Delimiter lines of `boundaries`, each matched from the line end before it."""
+    alternatives = b"|".join(re.escape(boundary) for boundary in boundaries)
+    return re.compile(rb"\n--(?:" + alternatives + rb")(?P<close>--)?[ \t]*(?=\r?\n|\r?\Z)")
+
+
+def _line_start(found: re.Match[bytes] | None, size: int) -> int:
+    """Where the delimiter line `found` starts, or `size` when there is none."""
+    return size if found is None else found.start() + 1
