@@ -3,12 +3,12 @@
 The stdlib parser keeps every line of every part as a string: an 81 MB message once took 745 MB
 to parse. The parser reads only headers, the first text parts (at most `mime.MAX_BODY_BYTES`
 of each) and attached messages, never attachment payloads. So a message over `TRIM_ABOVE` bytes
-is walked once at the byte level (linear: `bytes.find` from one MIME delimiter line to the
-next) and copied with each header field cut to `FIELD_BYTES`, each text part to
-`TEXT_PART_BYTES`, every other part (attachments, preambles, epilogues) to `OTHER_PART_BYTES`,
-and the whole to `TOTAL_BYTES`. Delimiter lines, part headers and attached messages are kept,
-so the structure parses as before. The archive keeps the raw bytes; only the parser's view is
-trimmed.
+is walked once at the byte level (linear: regex scans for delimiter and blank lines whose
+answers are remembered, see `_Delimiters`) and copied with each header field cut to
+`FIELD_BYTES`, each text part to `TEXT_PART_BYTES`, every other part (attachments, preambles,
+epilogues) to `OTHER_PART_BYTES`, and the whole to `TOTAL_BYTES`. Delimiter lines, part headers
+and attached messages are kept, so the structure parses as before. The archive keeps the raw
+bytes; only the parser's view is trimmed.
 """
 
 from __future__ import annotations
