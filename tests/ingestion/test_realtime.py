@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from maild.db import make_engine, upgrade
@@ -27,7 +27,6 @@ from tests.support import (
     Accepted,
     DovecotServer,
     PostfixServer,
-    run_maild,
     submit,
     with_message_id,
 )
@@ -161,53 +160,6 @@ def test_bursts_through_postfix_are_each_parsed_within_two_seconds_exactly_once(
         f"daemon log tail:\n{log_tail(log)}")
     assert not late, f"{len(late)} notice(s) took over {LATENCY_LIMIT} s: {late}"
     assert daemon.returncode == 0, log_tail(log)
-    wrong = {mid: got for mid, got in copies.items()
+    wrong = {mid: got for mid, got in copies.items()  # routed: the daemon routes what it parsed
              if got not in ((1, 1, ["parsed"]), (1, 1, ["routed"]))}
     assert not wrong, f"(message rows, notice rows, stages) not (1, 1, parsed/routed): {wrong}"
-
-
-def listeners(url: str) -> int:
-    """Sessions of this database whose last statement was a LISTEN (a daemon waiting for
-    NOTIFY); pg_stat_activity shows it for as long as the connection sits idle."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            count = conn.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND state = 'idle' AND query ILIKE 'LISTEN%'"))
-    finally:
-        engine.dispose()
-    return int(count or 0)
-
-
-@pytest.mark.slow
-def test_a_daemon_without_mailbox_parses_what_another_process_archived_woken_by_notify(
-        postgres_url: str, write_config: Callable[..., Path], maild_process: Spawn,
-        tmp_path: Path) -> None:
-    """GIVEN a daemon on PostgreSQL that watches no mailbox, its steps' safety-net poll set to
-    10 minutes, listening for NOTIFY
-    WHEN another process sharing the database and archive (`maild ingest`, which archives and
-    never parses) archives a notice
-    THEN the daemon parses it within 2 s: only the NOTIFY of the archive commit can wake it."""
-    upgrade(postgres_url)
-    parser_config = write_config(SLOW_STEPS, database=postgres_url, name="parser.toml")
-    archiver_config = write_config("", database=postgres_url, name="archiver.toml")
-    log = tmp_path / "parser.log"
-    daemon = start_daemon(maild_process, parser_config, log)
-    assert wait_until(lambda: listeners(postgres_url) >= 1, timeout=30), (
-        f"the daemon never LISTENed:\n{log_tail(log)}")
-    eml = tmp_path / "notice.eml"
-    eml.write_bytes(with_message_id(corpus_notices()[0], "notify@realtime.maild.test"))
-    rows = ParsedRows(postgres_url, ["notify@realtime.maild.test"])
-    try:
-        archived = run_maild(["--config", archiver_config, "ingest", eml])
-        archived_at = time.time()
-        assert archived.returncode == 0, archived.stderr
-        assert wait_until(rows.poll, timeout=LATENCY_LIMIT, interval=0.01), (
-            f"not parsed within {LATENCY_LIMIT} s of the archive commit:\n{log_tail(log)}")
-        assert rows.seen["notify@realtime.maild.test"] - archived_at <= LATENCY_LIMIT
-    finally:
-        rows.close()
-    daemon.terminate()
-    assert daemon.wait(30) == 0, log_tail(log)
-    assert "parsed message=" in log.read_text()
