@@ -147,3 +147,21 @@ def test_close_interrupts_a_parse_and_refuses_more() -> None:
     assert len(outcome) == 1 and isinstance(outcome[0], ParseInterrupted)
     with pytest.raises(ParseInterrupted):
         isolated.parse(NOTICE)
+
+
+def test_huge_subject_is_cut_for_the_extractors_and_the_row() -> None:
+    """GIVEN a 20 MB Subject full of dates (14 s in the date finder, and stored whole, before)
+    WHEN parsed with a 20 s budget
+    THEN it finishes, and the notice keeps the first 998 characters of the subject."""
+    words = b"Action required by 2026-03-15 for ASIN B0ABCDEF12 "
+    raw = (
+        b"From: Amazon <seller-notification@amazon.com>\r\nSubject: "
+        + words * (20_000_000 // len(words))
+        + b"\r\nMessage-ID: <subject-1@amazon.com>\r\n\r\nSee the subject.\r\n"
+    )
+    with IsolatedParser(timeout_seconds=20) as isolated:
+        notice = isolated.parse(raw)
+    assert notice.error is None
+    assert len(notice.subject) == 998
+    assert notice.subject.startswith("Action required by 2026-03-15 for ASIN B0ABCDEF12")
+    assert notice.identifiers["asin"] == ["B0ABCDEF12"]

@@ -84,6 +84,15 @@ def test_encoded_subject_and_broken_word() -> None:
     assert mime.decode_header_value(good + " =?utf-8?B?#?=").startswith("商品下架镕")
 
 
+def test_header_values_are_read_up_to_a_cap() -> None:
+    """GIVEN a header of 140,000 characters of unclosed RFC 2047 words (the stdlib decoder is
+    quadratic on them: 20 s)
+    WHEN decoded
+    THEN only the first `MAX_HEADER_CHARS` are read."""
+    value = "=?a?q?x" * 20_000
+    assert len(mime.decode_header_value(value)) == mime.MAX_HEADER_CHARS
+
+
 def test_raw_8bit_header_is_decoded() -> None:
     """GIVEN a Subject with raw (unencoded) UTF-8 bytes
     WHEN read
