@@ -18,7 +18,7 @@ import re
 TRIM_ABOVE = 4_000_000
 TEXT_PART_BYTES = 3_000_000  # a base64 text part of mime.MAX_BODY_BYTES (2 MB) with line ends
 OTHER_PART_BYTES = 64_000
-FIELD_BYTES = 8_000  # as mime.MAX_HEADER_CHARS: no header is read further
+FIELD_BYTES = 64_000  # as mime.MAX_HEADER_CHARS: no header is read further
 HEADER_BYTES = 256_000  # of one header block
 TOTAL_BYTES = 16_000_000
 MAX_STEPS = 2_000  # header blocks and delimiter lines followed; the parser reads 200 parts a level

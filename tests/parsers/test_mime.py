@@ -86,11 +86,14 @@ def test_encoded_subject_and_broken_word() -> None:
 
 def test_header_values_are_read_up_to_a_cap() -> None:
     """GIVEN a header of 140,000 characters of unclosed RFC 2047 words (the stdlib decoder is
-    quadratic on them: 20 s)
+    quadratic on them: 20 s), and a References list of 1,500 Message-IDs
     WHEN decoded
-    THEN only the first `MAX_HEADER_CHARS` are read."""
-    value = "=?a?q?x" * 20_000
-    assert len(mime.decode_header_value(value)) == mime.MAX_HEADER_CHARS
+    THEN the encoded one is read up to `MAX_ENCODED_HEADER_CHARS`, the plain one up to
+    `MAX_HEADER_CHARS` (so a long thread keeps its references)."""
+    assert len(mime.decode_header_value("=?a?q?x" * 20_000)) == mime.MAX_ENCODED_HEADER_CHARS
+    references = " ".join(f"<reply-{n}@mail.example.com>" for n in range(1_500))
+    assert mime.decode_header_value(references) == references[: mime.MAX_HEADER_CHARS]
+    assert mime.decode_header_value(references).endswith("<reply-1499@mail.example.com>")
 
 
 def test_raw_8bit_header_is_decoded() -> None:
