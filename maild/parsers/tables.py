@@ -25,6 +25,7 @@ MAX_LABEL_CHARS = 40
 MAX_VALUE_CHARS = 80
 HEADER_SEARCH_ROWS = 3
 _SPACES = re.compile(r"\s+")
+_TABLE_TAG = re.compile(rb"<table\b", re.I)
 _DIGIT = re.compile(r"\d")
 
 Row = list[tuple[str, bool]]  # (cell text, is a <th>)
@@ -121,9 +122,20 @@ def pairs(tables: list[list[Row]]) -> list[tuple[str, str]]:
 
 
 def html_part(message: Message) -> str | None:
-    """The first inline text/html part of `message` (not of messages attached to it)."""
+    """The first inline text/html part of `message` (not of messages attached to it), when it
+    holds a table: the transfer-decoded bytes are checked before any charset decoding, which
+    keeps table-less HTML mail (most of it) cheap. An ASCII-incompatible charset (UTF-16) is
+    not looked into."""
     for part in mime.iter_leaves(message):
         if part.get_content_type() == "text/html" and not mime.is_attachment(part):
+            try:
+                payload = part.get_payload(decode=True)
+            except (ValueError, TypeError, LookupError, AssertionError):
+                return None
+            if not isinstance(payload, bytes) or not _TABLE_TAG.search(
+                payload, 0, MAX_MARKUP_CHARS
+            ):
+                return None
             return mime.part_text(part)
     return None
 
