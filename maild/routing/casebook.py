@@ -42,19 +42,22 @@ def find_cases(session: Session, *, client: str | None = None, state: str | None
 
 def case_history(session: Session, ticket: str) -> tuple[Case, list[HistoryLine]] | None:
     """The case and everything that happened to it, in time order: notices in, messages out
-    with their receipts, and the audit events naming the ticket."""
+    with their receipts, and the audit events about the case: those naming the ticket, its
+    notices (archived, routed with the reason) and its messages out (queued, sent, failed)."""
     case = session.scalars(select(Case).where(Case.ticket == ticket)
                            .options(selectinload(Case.outbound)
                                     .selectinload(Outbound.receipts))).first()
     if case is None:
         return None
     lines: list[HistoryLine] = []
+    subjects = {ticket, *(row.message_id for row in case.outbound)}
     for message in session.scalars(select(Message).where(Message.case_id == case.id,
                                                          Message.direction == "in")):
         notice = message.notice
         what = (f"{notice.platform} {notice.category} {notice.priority}: {notice.subject}"
                 if notice else message.origin)
         lines.append(HistoryLine(message.received_at, "notice", f"{what} [{message.message_id}]"))
+        subjects.add(message.sha256)
     for row in case.outbound:
         lines.append(HistoryLine(row.created_at, "out", f"{row.kind} to "
                                  f"{', '.join(row.recipients)}: {row.stage} [{row.message_id}]"))
@@ -62,7 +65,7 @@ def case_history(session: Session, ticket: str) -> tuple[Case, list[HistoryLine]
             queue_id = f" queue id {receipt.queue_id}" if receipt.queue_id else ""
             lines.append(HistoryLine(receipt.at, "receipt",
                                      f"{row.kind}: {receipt.code} {receipt.text}{queue_id}"))
-    for event in session.scalars(select(AuditEvent).where(AuditEvent.subject == ticket)):
+    for event in session.scalars(select(AuditEvent).where(AuditEvent.subject.in_(subjects))):
         lines.append(HistoryLine(event.at, "audit", f"{event.action} {event.detail}"))
     lines.sort(key=lambda line: line.at)
     return case, lines
