@@ -72,9 +72,10 @@ class Step(Protocol):
 
     Rows are of any mapped class with ``stage``, ``error``, ``failed_step`` and ``attempts``.
     A step with a ``working`` stage is worked in two transactions: its rows are first marked
-    ``working`` (with ``claimed_by``/``claimed_until``) and committed, then prepared, then
-    applied. That is for work with effects outside the database (sending mail): a crash in
-    between leaves the row visibly interrupted, and once its claim expires it is claimed again.
+    ``working`` (with ``claimed_by``/``claimed_until``) and committed, then each is prepared
+    and its outcome committed at once. That is for work with effects outside the database
+    (sending mail): a crash in between leaves the one row in hand visibly interrupted, and once
+    its claim expires it is claimed again; rows done before it stay done.
     """
 
     name: ClassVar[str]
@@ -139,7 +140,8 @@ class StepRunner:
         return len(rows)
 
     def _run_marked(self) -> int:
-        """Claim and mark ``working`` (commit), prepare, then apply (commit)."""
+        """Claim and mark ``working`` (commit), then prepare and apply each row (commit each:
+        a row whose effect happened must not wait for the rest of the batch to be recorded)."""
         now = self.clock()
         with self.sessions() as session, session.begin():
             rows = session.scalars(self.step.claim(now).limit(self.batch)
@@ -155,15 +157,15 @@ class StepRunner:
                 row.attempts = (row.attempts or 0) + 1
         if not rows:
             return 0
-        results = [self._prepare(row) for row in rows]
         reached: set[str] = set(self.step.wakes)
-        with self.sessions() as session, session.begin():
-            begin_write(session)
-            for row, result in zip(rows, results, strict=True):
+        for row in rows:
+            result = self._prepare(row)
+            with self.sessions() as session, session.begin():
+                begin_write(session)
                 current = session.get_one(type(row), row.id)
                 reached.add(self._apply(session, current, result))
                 current.claimed_by = current.claimed_until = None
-            self.bell.announce(session, reached)
+                self.bell.announce(session, reached)
         self.bell.ring(reached)
         return len(rows)
 

@@ -126,3 +126,16 @@ def test_delay_reply_keeps_the_message_and_answers_late(smtp_sink: SmtpSink) -> 
     _send(smtp_sink)
     assert time.monotonic() - started < 1.0
     assert len(smtp_sink.received) == 2
+
+
+def test_delay_reply_after_answers_the_first_messages_at_once(smtp_sink: SmtpSink) -> None:
+    """GIVEN a sink told to answer one message 1 s late after one answered at once
+    WHEN three messages are sent one after the other
+    THEN only the second one waits for its 250."""
+    smtp_sink.delay_reply(1.0, after=1)
+    took = []
+    for _ in range(3):
+        started = time.monotonic()
+        _send(smtp_sink)
+        took.append(time.monotonic() - started)
+    assert took[0] < 0.9 and took[1] >= 1.0 and took[2] < 0.9, took

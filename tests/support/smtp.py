@@ -216,14 +216,14 @@ class SmtpSink:
         with self._lock:
             self._faults.append(_Fault(stage, code, text, times))
 
-    def delay_reply(self, seconds: float, *, times: int = 1) -> None:
-        """Answer the next ``times`` accepted messages ``seconds`` late: each is kept (and
-        :meth:`wait_for` sees it) as soon as its data ended, the ``250`` follows the delay. A
-        stopped sink cancels a delay in progress."""
-        if seconds <= 0 or times < 1:
-            raise ValueError("delay_reply needs seconds > 0 and times >= 1")
+    def delay_reply(self, seconds: float, *, times: int = 1, after: int = 0) -> None:
+        """Answer ``times`` accepted messages ``seconds`` late, after answering the next
+        ``after`` ones at once: each is kept (and :meth:`wait_for` sees it) as soon as its data
+        ended, the ``250`` follows the delay. A stopped sink cancels a delay in progress."""
+        if seconds <= 0 or times < 1 or after < 0:
+            raise ValueError("delay_reply needs seconds > 0, times >= 1 and after >= 0")
         with self._lock:
-            self._delays.extend([seconds] * times)
+            self._delays.extend([0.0] * after + [seconds] * times)
 
     @property
     def received(self) -> list[ReceivedMail]:
