@@ -3,8 +3,9 @@
 The loop per folder (RFC 3501, IDLE RFC 2177):
   connect -> SELECT (EXAMINE for ``keep``) -> adopt UIDVALIDITY -> fetch UIDs above the
   checkpoint in batches with ``BODY.PEEK[]`` -> archive + commit rows and checkpoint together ->
-  only then flag or move on the server -> IDLE (re-issued before 29 minutes) or NOOP polling ->
-  on new mail, sync again.
+  only then flag or move on the server -> sync again at once if the server reported new mail
+  (EXISTS) during the sync -> IDLE, ended for a liveness round trip every ``keepalive_seconds``
+  (servers drop IDLE after 30 minutes anyway), or NOOP polling -> on new mail, sync again.
 Any network or protocol error closes the connection, is recorded on the mailbox row and is
 retried with exponential backoff and full jitter; one folder's failure never stops another's.
 """
