@@ -130,7 +130,7 @@ class SendStep:
             log.info("sent outbound=%d kind=%s to=%s code=%d queue_id=%s attempt=%d", row.id,
                      row.kind, ",".join(row.recipients), receipt.code, receipt.queue_id,
                      row.attempts)
-            return Stage.SENT
+            return self._refused(session, row, receipt.refused, now)
         failure = attempt.failure
         assert failure is not None
         row.error = f"{type(failure).__name__}: {failure}"
@@ -152,6 +152,30 @@ class SendStep:
 
     def reset(self, session: Session, row: Any) -> None:
         """Nothing to undo: a failed row keeps its receipts."""
+
+    def _refused(self, session: Session, row: Outbound, refused: dict[str, str],
+                 now: datetime) -> Stage:
+        """After a hand-over, the recipients the server refused one by one (replies are
+        ``"450 4.2.0 …"``, code first). Those refused for now stay on the row, which waits for
+        its retry (the others have the message and must not get it again); those refused for
+        good, or for now once too often, are reported to the operator."""
+        later = [address for address, reply in refused.items() if reply.startswith("4")]
+        if row.attempts >= MAX_ATTEMPTS:
+            later = []
+        lost = {address: reply for address, reply in refused.items() if address not in later}
+        if lost:
+            row.error = "refused: " + "; ".join(f"{a} ({reply})" for a, reply in lost.items())
+            self._alert_operator(session, row, now)
+        if not later:
+            return Stage.SENT
+        row.recipients = later
+        row.next_try_at = now + retry_delay(row.attempts)
+        AuditLog(session).record(ACTOR, "send_deferred", row.message_id, outbound=row.id,
+                                 to=later, attempts=row.attempts,
+                                 next_try_at=row.next_try_at.isoformat())
+        log.warning("send deferred outbound=%d to=%s attempt=%d retry_at=%s (refused for now)",
+                    row.id, ",".join(later), row.attempts, row.next_try_at.isoformat())
+        return Stage.QUEUED
 
     def _alert_operator(self, session: Session, row: Outbound, now: datetime) -> None:
         settings = self.config.smtp

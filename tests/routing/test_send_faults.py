@@ -175,3 +175,62 @@ def test_kill_9_while_the_server_holds_the_250_resends_that_row_once_after_resta
     engine.dispose()
     assert codes == {row.id: 250 for row in rows}
     assert sorted(sent_events) == sorted(row.message_id for row in rows)
+
+
+@pytest.fixture
+def two_contacts(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """A pipeline whose client Acme has two summary recipients."""
+    monkeypatch.setenv(SECRET_ENV, "faults-test-secret")
+    path = tmp_path / "maild.toml"
+    path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
+                                  secret_env=SECRET_ENV).replace(
+        'summary_to = ["ops@acme.example"]',
+        'summary_to = ["ops@acme.example", "li@acme.example"]'), encoding="utf-8")
+    config = load_config(path)
+    upgrade(config.database)
+    engine = make_engine(config.database)
+    yield Pipeline(config, session_factory(engine))
+    engine.dispose()
+
+
+def test_a_recipient_refused_for_now_gets_the_summary_on_retry_and_no_one_twice(
+        two_contacts: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN a server that greylists the first RCPT (450) and takes the second WHEN the
+    client's summary to both is sent THEN the second has it, the receipt names the refused
+    one, and the row waits for its retry; WHEN the retry is due THEN the greylisted recipient
+    gets the same message (same Message-ID) and the other one does not get it again."""
+    routing = two_contacts
+    smtp_sink.fail_next(450, "4.2.0 greylisted, try again", stage="RCPT")
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    client_row = next(row for row in routing.outbound() if row.kind == "summary:client")
+    got = [(rcpt, m) for m in smtp_sink.received for rcpt in m.rcpt_tos]
+    assert "li@acme.example" in [rcpt for rcpt, _ in got]
+    assert "ops@acme.example" not in [rcpt for rcpt, _ in got]
+    assert client_row.stage == "queued" and client_row.next_try_at is not None
+    with routing.sessions() as session:
+        [receipt] = session.scalars(select(Receipt).where(Receipt.outbound_id == client_row.id))
+    assert receipt.refused == {"ops@acme.example": "450 4.2.0 greylisted, try again"}
+
+    routing.now = client_row.next_try_at + timedelta(seconds=1)
+    routing.runners[2].drain()
+    got = [(rcpt, str(email.message_from_bytes(m.content)["Message-ID"]))
+           for m in smtp_sink.received for rcpt in m.rcpt_tos]
+    assert got.count(("ops@acme.example", client_row.message_id)) == 1
+    assert got.count(("li@acme.example", client_row.message_id)) == 1
+    assert {row.stage for row in routing.outbound()} == {"sent"}
+
+
+def test_a_recipient_refused_for_good_is_reported_to_the_operator(
+        two_contacts: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN a server that refuses the first RCPT with 550 and takes the second WHEN the
+    client's summary to both is sent THEN the row is sent (the other recipient has it) with
+    the refusal on its receipt, and the operator is alerted that one recipient never got it."""
+    routing = two_contacts
+    smtp_sink.fail_next(550, "5.1.1 no such user", stage="RCPT")
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    rows = routing.outbound()
+    assert {row.kind: row.stage for row in rows} == {
+        "summary:client": "sent", "summary:advisor": "sent", "operator_alert": "sent"}
+    alert = next(m for m in smtp_sink.received if "ops@advisor.example" in m.rcpt_tos)
+    assert b"ops@acme.example" in alert.content and b"5.1.1 no such user" in alert.content
