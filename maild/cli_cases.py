@@ -15,6 +15,10 @@ import click
 
 from maild.cli import Context, _sessions, fail, main
 from maild.models import Case
+from maild.routing.cases import STATES
+from maild.stages import Stage
+
+_OUTBOX_STAGES = [Stage.QUEUED, Stage.SENDING, Stage.SENT, Stage.FAILED, Stage.BOUNCED]
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -68,7 +72,7 @@ def _case_json(obj: Context, case: Case, now: datetime) -> dict[str, object]:
 
 @main.command()
 @click.option("--client", help="Only this client id.")
-@click.option("--state", help="Only cases in this state (new, triaged, drafting, …).")
+@click.option("--state", type=click.Choice(STATES), help="Only cases in this state.")
 @click.option("--priority", type=click.Choice(["P0", "P1", "P2", "P3"]))
 @click.option("--due-within", callback=parse_duration, metavar="DURATION",
               help="Only open cases due within this time (e.g. 24h), overdue ones included.")
@@ -119,7 +123,7 @@ def case_command(obj: Context, ticket: str) -> None:
 
 
 @main.command()
-@click.option("--state", type=click.Choice(["queued", "sending", "sent", "failed"]))
+@click.option("--state", type=click.Choice([stage.value for stage in _OUTBOX_STAGES]))
 @click.pass_obj
 def outbox(obj: Context, state: str | None) -> None:
     """What waits to be sent, what was sent with its receipt, what failed and why."""

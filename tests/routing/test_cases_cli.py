@@ -157,3 +157,14 @@ def test_outbox_lists_the_failed_summary_with_its_reason(desk: Desk) -> None:
     lines = out.splitlines()
     assert len(lines) == 6 and sum("operator_alert" in line for line in lines) == 1
     assert all(" 250 " in line for line in lines)
+
+
+def test_state_filters_know_every_state_and_refuse_typos(desk: Desk) -> None:
+    """GIVEN the case states and the outbox stages WHEN ``maild outbox --state bounced`` (a
+    stage the bounce step gives) THEN it is accepted (nothing bounced here); WHEN ``maild cases
+    --state traiged`` (a typo) THEN it is a usage error naming the valid states, not an empty
+    list that reads as 'no such cases'."""
+    code, out, err = desk.maild("outbox", "--state", "bounced")
+    assert (code, out.strip()) == (0, "nothing bounced"), err
+    code, _out, err = desk.maild("cases", "--state", "traiged")
+    assert code == 2 and "triaged" in err and "awaiting_approval" in err
