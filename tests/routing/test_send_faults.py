@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild.config import load_config
 from maild.db import make_engine, session_factory, upgrade
 from maild.models import AuditEvent, Outbound, Receipt
+from maild.outbound.send_step import MAX_ATTEMPTS
 from tests.ingestion.conftest import wait_until
 from tests.outbound.servers import DropAfterData
 from tests.routing.test_route_and_send import CONFIG, SECRET_ENV, Pipeline, notice
@@ -234,3 +235,39 @@ def test_a_recipient_refused_for_good_is_reported_to_the_operator(
         "summary:client": "sent", "summary:advisor": "sent", "operator_alert": "sent"}
     alert = next(m for m in smtp_sink.received if "ops@advisor.example" in m.rcpt_tos)
     assert b"ops@acme.example" in alert.content and b"5.1.1 no such user" in alert.content
+
+
+def test_temporary_failures_give_up_after_the_last_attempt_and_alerts_never_alert(
+        two_contacts: Pipeline, smtp_sink: SmtpSink) -> None:
+    """GIVEN a server answering every DATA with 451 WHEN a notice's two summaries are retried
+    each time their backoff is due THEN after MAX_ATTEMPTS each is ``failed`` with one 451
+    receipt per attempt, the backoff grew every time, and the operator got one alert per row;
+    GIVEN a server refusing everything with 550 WHEN the next summaries and then their alerts
+    fail THEN the failed alerts are not alerted about (no loop) and the outbox runs dry."""
+    routing = two_contacts
+    smtp_sink.fail_next(451, "4.3.0 try later", times=2 * MAX_ATTEMPTS)
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    gaps = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        due = max(row.next_try_at for row in routing.outbound() if row.next_try_at)
+        gaps.append(due - routing.now)
+        routing.now = due + timedelta(seconds=1)
+        routing.runners[2].drain()
+    assert gaps == sorted(gaps) and gaps[0] < gaps[-1]
+    rows = {row.kind: row for row in routing.outbound()}
+    assert rows["summary:client"].stage == rows["summary:advisor"].stage == "failed"
+    assert rows["summary:client"].attempts == MAX_ATTEMPTS
+    with routing.sessions() as session:
+        codes = session.scalars(select(Receipt.code).where(
+            Receipt.outbound_id == rows["summary:advisor"].id)).all()
+    assert codes == [451] * MAX_ATTEMPTS
+    alerts = [m for m in smtp_sink.received if "ops@advisor.example" in m.rcpt_tos]
+    assert len(alerts) == 2
+
+    smtp_sink.clear()
+    smtp_sink.fail_next(550, "5.7.1 go away", times=4)  # two summaries, then their two alerts
+    routing.deliver(notice("acme@inbox.advisor.example", n=2, complaint="2222222222"))
+    kinds = Counter((row.kind, row.stage) for row in routing.outbound())
+    assert kinds[("operator_alert", "failed")] == 2
+    assert kinds[("operator_alert", "sent")] == 2  # those of the first notice
+    assert smtp_sink.received == []
