@@ -9,6 +9,7 @@ import email.policy
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
@@ -107,14 +108,17 @@ def mails_to(sink: SmtpSink) -> dict[str, list[EmailMessage]]:
 @pytest.mark.parametrize(("sender", "subject"), [
     ("li.wei@acme.example", "【URGENT】 Store down"),
     ("ops@acme.example", "[URGENT] Store down"),
+    ("Li Wei <Li.Wei@ACME.example>", "[urgent]Store down"),
 ])
 def test_an_urgent_ticket_opens_a_p0_case_alerts_advisors_and_acknowledges(
         desk: Desk, smtp_sink: SmtpSink, sender: str, subject: str) -> None:
     """GIVEN Acme's decision-maker (or its summary address) WHEN it writes '【URGENT】 Store
-    down' (or the ASCII '[URGENT]') to the service mailbox THEN a P0 case is opened for Acme,
+    down' (or the ASCII '[URGENT]', in any case, from the address in any case) to the service
+    mailbox THEN a P0 case is opened for Acme,
     the advisor gets a P0 summary at once with the client's text, and the writer gets one
     acknowledgement whose subject carries [URGENT-MD-2026-000001], threaded to the ticket."""
     message_id = desk.write(sender, subject)
+    sender = parseaddr(sender)[1].lower()
     [case] = desk.cases()
     assert (case.ticket, case.client_id, case.priority, case.state) == (
         "MD-2026-000001", "acme", "P0", "triaged")
