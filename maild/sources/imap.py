@@ -329,6 +329,11 @@ class FolderWorker:
         if not client.has_capability("IDLE"):
             self.poll_with_noop()
             return
+        # Mail delivered after the sync's last command and before IDLE starts is not pushed
+        # during IDLE (Dovecot 2.3 watches for changes only from IDLE on): NOOP asks for it.
+        client.noop()
+        if take_mailbox_news(client):
+            return
         client.idle()
         started = time.monotonic()
         check_after = min(self.account.idle_renew_seconds, self.account.keepalive_seconds)

@@ -60,6 +60,23 @@ class _DeliversDuringSync(FolderWorker):
         return super()._fetch(uids, retry=retry)
 
 
+class _DeliversBeforeIdle(FolderWorker):
+    """A worker that has a message delivered after its sync and just before it waits: the
+    moment no server push covers (Dovecot watches for changes only once IDLE has started)."""
+
+    def __init__(self, *args: object, deliver: Callable[[], None], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.deliver: Callable[[], None] | None = deliver
+        self.delivered_at = 0.0
+
+    def wait_for_news(self) -> None:
+        if self.deliver is not None:
+            deliver, self.deliver = self.deliver, None
+            deliver()
+            self.delivered_at = time.monotonic()
+        super().wait_for_news()
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path, migrated_sessions: sessionmaker[Session]
              ) -> Iterator[Callable[[Callable[[Bell, threading.Event], object]], None]]:
@@ -114,6 +131,32 @@ def test_mail_delivered_during_a_sync_is_archived_and_parsed_within_two_seconds(
     assert took <= 2.0, f"delivered mid-sync, parsed only after {took:.1f} s"
     assert set(stages(migrated_sessions).values()) == {"parsed"}
     assert len(stages(migrated_sessions)) == 4
+
+
+def test_mail_delivered_between_a_sync_and_idle_is_archived_within_two_seconds(
+        dovecot: DovecotServer, write_config: Callable[..., Path], tmp_path: Path,
+        migrated_sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+        pipeline: Callable[[Callable[[Bell, threading.Event], object]], None]) -> None:
+    """GIVEN a worker that finished a sync and is about to IDLE (everything else polling every
+    10 minutes) WHEN a message is delivered in that moment THEN it is archived within 2 s: the
+    NOOP before IDLE reports it, since the server would not push it during IDLE."""
+    monkeypatch.setenv(IMAP_PASSWORD_ENV, dovecot.password)
+    account = load_config(write_config(imap_table(dovecot, extra=SLOW))).imap[0]
+    store = RawStore(tmp_path / "archive")
+    workers: list[_DeliversBeforeIdle] = []
+
+    def source(bell: Bell, stop: threading.Event) -> FolderWorker:
+        worker = _DeliversBeforeIdle(account, "INBOX",
+                                     Ingestor(store, migrated_sessions, actor="test", bell=bell),
+                                     stop, deliver=lambda: dovecot.append(notice(42)))
+        workers.append(worker)
+        return worker
+
+    pipeline(source)
+    assert wait_until(lambda: "<notice-42@amazon.com>" in stages(migrated_sessions), 15), \
+        "the message delivered before IDLE was not archived"
+    took = time.monotonic() - workers[0].delivered_at
+    assert took <= 2.0, f"delivered before IDLE, archived only after {took:.1f} s"
 
 
 def test_without_idle_only_noop_reports_new_mail(
