@@ -111,23 +111,50 @@ def _has(kind: str, language: str, text: str, present: frozenset[str]) -> bool:
     )
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[str, str]:
-    """The sentence (or list line) around text[start:end], and its part before `start`."""
-    head = text[max(0, start - SENTENCE_REACH) : start]
-    breaks = list(_SENTENCE_BREAK.finditer(head))
-    left = start - len(head) + (breaks[-1].end() if breaks else 0)
-    stop = _SENTENCE_BREAK.search(text, end, end + SENTENCE_REACH)
-    return text[left : stop.start() if stop else end + SENTENCE_REACH], text[left:start]
+class _Sentences:
+    """What each sentence (or list line) of one body says about the phrases in it, worked out
+    once per sentence: is it a form field or hedged by a modal anywhere ("may be deducted"),
+    where does its first condition end ("if you do not respond, we will close …", "否则…将被
+    限制": what follows a condition is hedged, what precedes it is not)."""
 
+    def __init__(self, text: str, language: str, present: frozenset[str]) -> None:
+        self.text, self.language, self.present = text, language, present
+        self._facts: dict[int, tuple[int, bool, int]] = {}
 
-def _hedged(sentence: str, before: str, language: str, present: frozenset[str]) -> bool:
-    """A form field, a modal anywhere in the sentence ("may be deducted"), or a condition
-    before the phrase ("if you do not respond, we will close …", "否则…将被限制")."""
-    return (
-        bool(_FIELD_LINE.match(sentence))
-        or _has("hedge", language, sentence, present)
-        or _has("condition", language, before, present)
-    )
+    def _bounds(self, start: int, end: int) -> tuple[int, int]:
+        head = self.text[max(0, start - SENTENCE_REACH) : start]
+        breaks = list(_SENTENCE_BREAK.finditer(head))
+        left = start - len(head) + (breaks[-1].end() if breaks else 0)
+        stop = _SENTENCE_BREAK.search(self.text, end, end + SENTENCE_REACH)
+        return left, stop.start() if stop else min(len(self.text), end + SENTENCE_REACH)
+
+    def _facts_at(self, start: int, end: int) -> tuple[int, int, bool, int]:
+        left, stop = self._bounds(start, end)
+        known = self._facts.get(left)
+        if known is None or known[0] < end:
+            sentence = self.text[left:stop]
+            hedged = bool(_FIELD_LINE.match(sentence)) or _has(
+                "hedge", self.language, sentence, self.present
+            )
+            conditions = [
+                found.end()
+                for gate, regex in _cues("condition", self.language)
+                if gate is None or not gate.isdisjoint(self.present)
+                if (found := regex.search(sentence)) is not None
+            ]
+            known = (stop, hedged, left + min(conditions) if conditions else -1)
+            self._facts[left] = known
+        return left, known[0], known[1], known[2]
+
+    def hedged(self, start: int, end: int) -> bool:
+        """Whether the phrase at text[start:end] is only mentioned, not stated."""
+        _left, _stop, hedged, condition_end = self._facts_at(start, end)
+        return hedged or 0 <= condition_end <= start
+
+    def holds_money(self, start: int, end: int) -> bool:
+        """Whether the sentence of text[start:end] speaks of money held back."""
+        left, stop, _hedged, _condition = self._facts_at(start, end)
+        return _has("hold", self.language, self.text[left:stop], self.present)
 
 
 def evidence(subject: str, body: str, language: str) -> dict[str, Evidence]:
@@ -139,6 +166,7 @@ def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], 
     """Each category's evidence and the kind cues, from one literal scan of subject and body."""
     text = body[:BODY_SCAN_CHARS]
     in_body, in_subject = _present(text, language), _present(subject, language)
+    sentences = _Sentences(text, language, in_body)
     result: dict[str, Evidence] = {}
     for category in PRECEDENCE:
         subject_hit = False
@@ -154,12 +182,12 @@ def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], 
                 phrase = match.group(0).lower()
                 if weights.get(phrase) == STATED_WEIGHT:
                     continue
-                sentence, before = _sentence(text, match.start(), match.end())
-                hedged = _hedged(sentence, before, language, in_body)
+                hedged = sentences.hedged(match.start(), match.end())
                 weight = HEDGED_WEIGHT if hedged else STATED_WEIGHT
                 body_score += weight - weights.get(phrase, 0)
                 weights[phrase] = weight
-                hold = hold or (not hedged and _has("hold", language, sentence, in_body))
+                if category == "payment" and not hedged and not hold:
+                    hold = sentences.holds_money(match.start(), match.end())
                 if body_score >= MAX_BODY_SCORE:
                     break
         body_score = min(body_score, MAX_BODY_SCORE)
@@ -175,13 +203,8 @@ def scores(subject: str, body: str, language: str) -> dict[str, int]:
     return {cat: ev.score for cat, ev in evidence(subject, body, language).items()}
 
 
-def kind_cues(subject: str, body: str, language: str) -> Cues:
-    """Newsletter, all-clear routine report, rights-owner report: see `precedence`."""
-    text = f"{subject}\n{body[:BODY_SCAN_CHARS]}"
-    return _kind_cues(text, language, _present(text, language))
-
-
 def _kind_cues(text: str, language: str, present: frozenset[str]) -> Cues:
+    """Newsletter, all-clear routine report, rights-owner report: see `precedence`."""
     return Cues(
         newsletter=_has("newsletter", language, text, present),
         routine_report=_has("report", language, text, present)
@@ -206,7 +229,28 @@ def classify(
     `announces` (the text names the date a rule takes effect) is one more point for
     `policy_update`.
     """
+    return categorise(
+        subject, body, language, buyer_relay=buyer_relay, platform=platform, announces=announces
+    )[0]
+
+
+def categorise(
+    subject: str,
+    body: str,
+    language: str,
+    *,
+    buyer_relay: bool = False,
+    platform: bool = True,
+    announces: bool = False,
+) -> tuple[str, Cues]:
+    """`classify`, and the kind cues it read (a newsletter, a routine report ...)."""
     found, cues = _read(subject, body, language)
+    return _choose(found, cues, buyer_relay, platform, announces), cues
+
+
+def _choose(
+    found: dict[str, Evidence], cues: Cues, buyer_relay: bool, platform: bool, announces: bool
+) -> str:
     if announces:
         before = found.get("policy_update", Evidence(0, False, False))
         found["policy_update"] = Evidence(

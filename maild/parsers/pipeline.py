@@ -33,6 +33,7 @@ from maild.parsers import (
 from maild.parsers.deadlines import Context, find_deadline
 from maild.parsers.notice import Notice, failed_notice
 from maild.parsers.platforms import PlatformSpec, domain_of, joined_tokens, unmask
+from maild.parsers.precedence import Cues
 from maild.parsers.zones import CHINESE_PLATFORMS, MONTH_FIRST, zone_of
 from maild.routing.triage import TriageRules, load_rules
 
@@ -163,7 +164,7 @@ def _parse(message: object, message_id: str | None) -> Notice:
         china=spec.name in CHINESE_PLATFORMS,
     )
     deadline, effective = find_deadline(subject, body, ctx)
-    category = classify.classify(
+    category, cues = classify.categorise(
         f"{subject}\n{hint_text}".strip(),
         body,
         lang,
@@ -193,7 +194,7 @@ def _parse(message: object, message_id: str | None) -> Notice:
         sender=original.from_addr,
         reinstated=reinstated,
         action_required=action,
-        kind=_kind(category, subject, body, lang),
+        kind=_kind(category, cues),
     )
     return Notice(
         message_id=message_id,
@@ -216,11 +217,10 @@ def _parse(message: object, message_id: str | None) -> Notice:
     )
 
 
-def _kind(category: str, subject: str, body: str, lang: str) -> str:
+def _kind(category: str, cues: Cues) -> str:
     """What an `other` mail is, so that its summary says so: a routine report or a newsletter."""
     if category != "other":
         return ""
-    cues = classify.kind_cues(subject, body, lang)
     return "report" if cues.routine_report else "newsletter" if cues.newsletter else ""
 
 
