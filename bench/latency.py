@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Latency benchmark: SMTP accept -> parsed notice, through a real MTA and IMAP IDLE.
+"""Latency benchmark: SMTP accept -> parsed notice -> summary in the client's IMAP inbox.
 
     .venv/bin/python bench/latency.py [--count 100] [--rate 10] [--db sqlite|postgresql|both]
                                       [--drain-seconds 30] [--poll-seconds 60]
@@ -18,9 +18,15 @@ For each database (a SQLite file, and a throw-away PostgreSQL database on 127.0.
    is the start of the clock.
 4. Polls the database every 5 ms for ``message`` rows (archived) and ``notice`` rows joined on
    them (parsed), by the Message-ID it set, and records when each first became visible.
-5. Prints p50/p95/p99/max of accept -> delivered (Postfix's own ``delay=``), accept -> archived,
-   accept -> parsed and archived -> parsed (the parse step's own hop), and how many notices
-   were not parsed within ``--drain-seconds`` after the last send.
+5. The daemon routes every notice to one client (its store address is alice's) and sends the
+   client's summary through the same Postfix into the Dovecot INBOX of ``ops``; a second IMAP
+   connection watches that INBOX (NOOP + SEARCH every 5 ms), reads the original attached to each
+   summary and so knows which notice it is about and when it arrived.
+6. Prints p50/p95/p99/max of accept -> delivered (Postfix's own ``delay=``), accept -> archived,
+   accept -> parsed, archived -> parsed (the parse step's own hop) and accept -> summary in the
+   client's inbox, and how many notices were not parsed (or summarised) within
+   ``--drain-seconds`` after the last send. A repeated policy announcement gets no second
+   summary (by design), so fewer summaries than notices can be expected.
 
 The 60-second poll line is *computed*, not run: Dovecot always offers IDLE, so a daemon run
 against it never polls. A helpdesk that checks the mailbox every ``--poll-seconds`` makes each
@@ -56,7 +62,9 @@ from ingest import git_state, loadavg  # noqa: E402  (bench/ingest.py, beside th
 from sqlalchemy import Engine, select  # noqa: E402
 
 from maild.db import make_engine, upgrade  # noqa: E402
+from maild.ingest import header_message_id  # noqa: E402
 from maild.models import Message, Notice  # noqa: E402
+from maild.routing.compose import attached_originals  # noqa: E402
 from tests.support import (  # noqa: E402
     Accepted,
     DovecotServer,
@@ -70,11 +78,15 @@ from tests.support import (  # noqa: E402
 CORPUS = REPO / "tests" / "corpus"
 PASSWORD_ENV = "MAILD_BENCH_IMAP_PASSWORD"
 RECIPIENT = "alice@example.test"
+USERS = {"alice": "alice-bench-pw", "ops": "ops-bench-pw", "anna": "anna-bench-pw"}
+SECRET_ENV = "MAILD_BENCH_SECRET"
+PLATFORMS = ("amazon", "ebay", "walmart", "temu", "shein", "aliexpress")
 SENDER = "notices@platform.example"
 DB_POLL_SECONDS = 0.005
 WARM_UP_SECONDS = 60.0
 POLL_PHASES = 600
 TARGET_P50, TARGET_P99 = 0.25, 1.0  # issue 6, accept -> parsed at 10 notices/s on 2 cores
+SUMMARY_P50, SUMMARY_P99 = 0.5, 1.5  # issue 8, accept -> summary in the client's inbox
 _DELAY = re.compile(r"\bdelay=([0-9.]+)")
 
 
@@ -87,6 +99,7 @@ class Sample:
     delivered: float | None = None  # seconds after accept, Postfix's delay= of status=sent
     archived: float | None = None  # wall-clock time the message row was first seen
     parsed: float | None = None  # wall-clock time the notice row was first seen
+    summarised: float | None = None  # wall-clock time its summary was seen in ops' INBOX
     fate: str = ""  # for a notice never parsed: where it stopped, and the row's error
 
 
@@ -109,15 +122,30 @@ def unique_notices(count: int, tag: str) -> Iterator[tuple[str, bytes]]:
 
 # --------------------------------------------------------------------------- the stack
 
-def write_config(work: Path, database: str, dovecot: DovecotServer) -> Path:
-    """A daemon config watching alice's INBOX; every key not needed here stays at its default."""
+def write_config(work: Path, database: str, dovecot: DovecotServer,
+                 postfix: PostfixServer) -> Path:
+    """A daemon config watching alice's INBOX and sending through ``postfix``: one client whose
+    stores on every platform receive through alice's address, summaries to ``ops`` and the
+    advisor ``anna``, every priority at once (no digest); other keys at their defaults."""
+    stores = "".join(
+        f'[[client.store]]\nplatform = "{platform}"\nname = "Bench {platform}"\n'
+        f'addresses = ["{RECIPIENT}"]\n\n' for platform in PLATFORMS)
     path = work / "maild.toml"
     path.write_text(
         f'[maild]\ndatabase = "{database}"\narchive_dir = "{work / "archive"}"\n'
-        f'log_level = "INFO"\n\n'
+        f'log_level = "INFO"\nsecret_env = "{SECRET_ENV}"\n\n'
         f'[[imap]]\nname = "bench"\nhost = "{dovecot.host}"\nport = {dovecot.port}\n'
         f'tls = "plain"\nusername = "{dovecot.user}"\npassword_env = "{PASSWORD_ENV}"\n'
-        f'folders = ["INBOX"]\n', encoding="utf-8")
+        f'folders = ["INBOX"]\n\n'
+        f'[smtp]\nhost = "{postfix.host}"\nport = {postfix.port}\ntls = "plain"\n'
+        f'from = "Bench Desk <desk@example.test>"\n'
+        f'reply_address = "desk+{{token}}@example.test"\noperator = ["ops@example.test"]\n\n'
+        f'[fallback]\nto = ["ops@example.test"]\n\n'
+        f'[[client]]\nid = "bench"\nname = "Bench Client"\nlanguages = ["zh", "en"]\n'
+        f'timezone = "Asia/Shanghai"\ncalendar = "CN"\nhours = "09:00-21:00"\n'
+        f'decision_maker = "boss@example.test"\nsummary_to = ["ops@example.test"]\n'
+        f'advisors = ["anna@example.test"]\nat_once = ["P0", "P1", "P2", "P3"]\n\n{stores}',
+        encoding="utf-8")
     return path
 
 
@@ -135,7 +163,8 @@ def database(kind: str, work: Path) -> Iterator[str]:
 def daemon(config: Path, password: str, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``maild run`` in the background, its output in ``log_path``; SIGTERM at the end."""
     with log_path.open("wb") as log:
-        proc = spawn_maild(["--config", config, "run"], {PASSWORD_ENV: password},
+        proc = spawn_maild(["--config", config, "run"],
+                           {PASSWORD_ENV: password, SECRET_ENV: "bench-reply-key"},
                            stdout=log.fileno(), stderr=subprocess.STDOUT)
         try:
             yield proc
@@ -190,6 +219,40 @@ class Watcher:
         return not self.pending
 
 
+class InboxWatcher:
+    """Watches the client's INBOX over IMAP and tells each summary's notice by its original."""
+
+    def __init__(self, dovecot: DovecotServer, user: str, samples: Sequence[Sample]) -> None:
+        self.imap = dovecot.client(user)
+        self.imap.select_folder("INBOX", readonly=True)
+        self.by_header = {f"<{s.message_id}>": s for s in samples}
+        self.last_uid = max(self.imap.search("ALL"), default=0)
+
+    def poll(self) -> None:
+        self.imap.noop()
+        uids = [uid for uid in self.imap.search(["UID", f"{self.last_uid + 1}:*"])
+                if uid > self.last_uid]
+        if not uids:
+            return
+        now = time.time()
+        for uid, data in self.imap.fetch(uids, ["BODY.PEEK[]"]).items():
+            self.last_uid = max(self.last_uid, uid)
+            for original in attached_originals(bytes(data[b"BODY[]"])):
+                sample = self.by_header.get(header_message_id(original) or "")
+                if sample is not None and sample.summarised is None:
+                    sample.summarised = now
+
+    def wait_for(self, deadline: float) -> None:
+        """Poll until every sample's summary came or the wall-clock ``deadline`` passes."""
+        while time.time() < deadline and any(
+                s.summarised is None for s in self.by_header.values()):
+            self.poll()
+            time.sleep(DB_POLL_SECONDS)
+
+    def close(self) -> None:
+        self.imap.logout()
+
+
 def send_paced(postfix: PostfixServer, samples: Sequence[Sample], raws: Sequence[bytes],
                rate: float) -> None:
     """Submit the notices over one SMTP connection, the n-th at start + n / rate."""
@@ -211,7 +274,7 @@ def run_one(kind: str, count: int, rate: float, drain: float) -> list[Sample]:
     tag = secrets.token_hex(4)
     with ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="maild-latency-")))
-        dovecot = stack.enter_context(DovecotServer())
+        dovecot = stack.enter_context(DovecotServer(users=USERS))
         assert dovecot.lmtp_port is not None
         postfix = stack.enter_context(PostfixServer(lmtp_port=dovecot.lmtp_port))
         url = stack.enter_context(database(kind, work))
@@ -219,8 +282,8 @@ def run_one(kind: str, count: int, rate: float, drain: float) -> list[Sample]:
         engine = make_engine(url)
         stack.callback(engine.dispose)
         log_path = work / "maild.log"
-        proc = stack.enter_context(daemon(write_config(work, url, dovecot), dovecot.password,
-                                          log_path))
+        proc = stack.enter_context(daemon(write_config(work, url, dovecot, postfix),
+                                          dovecot.password, log_path))
 
         warm = Sample(f"bench-{tag}-warm-up@latency.maild.test")
         warm_raw = with_message_id(corpus_notices()[0], warm.message_id)
@@ -235,17 +298,22 @@ def run_one(kind: str, count: int, rate: float, drain: float) -> list[Sample]:
         pairs = list(unique_notices(count, tag))
         samples = [Sample(message_id) for message_id, _raw in pairs]
         watcher = Watcher(engine, samples)
+        inbox = InboxWatcher(dovecot, "ops", samples)
+        stack.callback(inbox.close)
         sender = threading.Thread(target=send_paced, name="smtp-sender",
                                   args=(postfix, samples, [raw for _id, raw in pairs], rate))
         sender.start()
         while sender.is_alive():
             watcher.poll()
+            inbox.poll()
             time.sleep(DB_POLL_SECONDS)
         sender.join()
         if any(s.accepted is None for s in samples):
             sys.exit("bench/latency.py: the SMTP sender stopped early (see the error above)")
-        if not watcher.wait_for(time.time() + drain):
+        deadline = time.time() + drain
+        if not watcher.wait_for(deadline):
             watcher.explain_missing()
+        inbox.wait_for(min(deadline, time.time() + 5.0))
         if proc.poll() is not None:
             print(f"warning: maild exited {proc.returncode} during the run; log tail:\n"
                   f"{log_tail(log_path)}", file=sys.stderr)
@@ -301,6 +369,8 @@ def report(kind: str, samples: Sequence[Sample], drain: float, poll_seconds: flo
     ), n))
     print(row(f"{kind}: {poll_seconds:g} s poll, computed", with_poll_wait(parsed, poll_seconds),
               n * POLL_PHASES))
+    summarised = since_accept(samples, "summarised")
+    print(row(f"{kind}: accept -> summary in client inbox", summarised, n))
     missing = [s for s in samples if s.parsed is None]
     if missing:
         print(f"{kind}: {len(missing)} notice(s) NOT parsed within {drain:g} s of the last send "
@@ -314,6 +384,12 @@ def report(kind: str, samples: Sequence[Sample], drain: float, poll_seconds: flo
                    and percentile(parsed, 99) <= TARGET_P99 else "misses")
         print(f"{kind}: accept -> parsed {verdict} the target p50 <= {TARGET_P50} s, "
               f"p99 <= {TARGET_P99} s")
+    if summarised:
+        verdict = ("meets" if percentile(summarised, 50) <= SUMMARY_P50
+                   and percentile(summarised, 99) <= SUMMARY_P99 else "misses")
+        print(f"{kind}: accept -> summary {verdict} the target p50 <= {SUMMARY_P50} s, "
+              f"p99 <= {SUMMARY_P99} s ({n - len(summarised)} notice(s) without a summary: "
+              f"repeated announcements get none)")
 
 
 def main() -> None:
@@ -330,7 +406,8 @@ def main() -> None:
         parser.error("--count must be at least 1 and --rate positive")
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     print(f"maild latency: {args.count} notices at {args.rate:g}/s, Postfix -> Dovecot LMTP -> "
-          f"maild run (IMAP IDLE) -> parsed notice row")
+          f"maild run (IMAP IDLE) -> parsed notice row -> summary via Postfix in the client's "
+          f"Dovecot INBOX")
     print(f"maild: {git_state()}; loadavg at start: {loadavg()}")
     print(f"{'seconds after the SMTP 250 reply':<42} {'n':>13} {'p50':>8} {'p95':>8} "
           f"{'p99':>8} {'max':>8}")
