@@ -5,9 +5,11 @@ ticket numbers that never collide."""
 from __future__ import annotations
 
 import email
+import re
+import subprocess
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,10 +22,12 @@ from maild.models import Case, Outbound
 from maild.outbound.send_step import SendStep
 from maild.routing.route_step import RouteStep
 from maild.stages import StepRunner
+from tests.ingestion.conftest import wait_until
 from tests.routing.test_route_and_send import CONFIG, SECRET_ENV, Pipeline, notice
 from tests.support import SmtpSink
 
 NOTICES = 10  # x (client, advisor) = 20 summaries
+Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
@@ -109,3 +113,41 @@ def test_two_route_steps_on_postgresql_draw_distinct_ticket_numbers(
     with fleet.sessions() as session:
         tickets = sorted(session.scalars(select(Case.ticket)))
     assert tickets == [f"MD-2026-{n:06d}" for n in range(1, NOTICES + 1)]
+
+
+@pytest.mark.slow
+def test_two_maild_daemons_on_postgresql_send_each_summary_once(
+        fleet: Pipeline, tmp_path: Path, smtp_sink: SmtpSink, maild_process: Spawn) -> None:
+    """GIVEN two ``maild run`` processes on one PostgreSQL (safety-net poll 10 minutes) WHEN
+    ten notices are routed one by one elsewhere, queueing 20 summaries THEN the daemons are
+    woken through NOTIFY and every summary reaches the server exactly once, each logged as
+    sent by one daemon only."""
+    config = tmp_path / "maild.toml"
+    config.write_text(config.read_text().replace(
+        "[maild]\n", "[maild]\nstage_poll_seconds = 600\n"), encoding="utf-8")
+    logs = [tmp_path / f"daemon-{n}.log" for n in (1, 2)]
+    for log in logs:
+        with log.open("wb") as out:
+            maild_process(["--config", config, "run"], {SECRET_ENV: "fleet-test-secret"},
+                          stdout=out, stderr=subprocess.STDOUT)
+    for log in logs:
+        assert wait_until(lambda log=log: "started workers" in log.read_text(), 30), \
+            log.read_text()
+    smtp_sink.delay_reply(0.05, times=2 * NOTICES)
+    parse, route, _send = fleet.runners
+    for incoming in distinct_notices():
+        fleet.ingestor.ingest([incoming])
+        parse.drain()
+        route.drain()
+    assert wait_until(lambda: len(smtp_sink.received) >= 2 * NOTICES
+                      and {r.stage for r in fleet.outbound()} == {"sent"}, 30), \
+        "\n".join(log.read_text()[-2000:] for log in logs)
+    rows = fleet.outbound()
+    sent = Counter(str(email.message_from_bytes(m.content)["Message-ID"])
+                   for m in smtp_sink.received)
+    assert sent == Counter({row.message_id: 1 for row in rows})
+    by_daemon = [set(map(int, re.findall(r"\bsent outbound=(\d+)", log.read_text())))
+                 for log in logs]
+    assert not by_daemon[0] & by_daemon[1]
+    assert by_daemon[0] | by_daemon[1] == {row.id for row in rows}
+    print(f"\nsent by each daemon: {len(by_daemon[0])} and {len(by_daemon[1])}")
