@@ -162,22 +162,58 @@ def evidence(subject: str, body: str, language: str) -> dict[str, Evidence]:
     return _read(subject, body, language)[0]
 
 
+Indexed = tuple[str, re.Pattern[str]]
+
+
+@cache
+def _index(language: str) -> tuple[tuple[Indexed, ...], dict[str, tuple[int, ...]], frozenset[int]]:
+    """Every category pattern of `language` in table order, which of them each gate literal
+    admits, and those without a gate: a text is tried only against the patterns its literals
+    admit, instead of testing every pattern's gate."""
+    flat: list[Indexed] = []
+    by_literal: dict[str, list[int]] = {}
+    ungated: set[int] = set()
+    for category in PRECEDENCE:
+        for gate, regex in _patterns(category, language):
+            index = len(flat)
+            flat.append((category, regex))
+            if gate is None:
+                ungated.add(index)
+            for literal in gate or ():
+                by_literal.setdefault(literal, []).append(index)
+    frozen = {literal: tuple(indexes) for literal, indexes in by_literal.items()}
+    return tuple(flat), frozen, frozenset(ungated)
+
+
+def _admitted(language: str, present: frozenset[str]) -> list[int]:
+    """The patterns (in table order) whose gate one of the `present` literals opens."""
+    _flat, by_literal, ungated = _index(language)
+    found = set(ungated)
+    for literal in present:
+        found.update(by_literal.get(literal, ()))
+    return sorted(found)
+
+
 def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], Cues]:
     """Each category's evidence and the kind cues, from one literal scan of subject and body."""
     text = body[:BODY_SCAN_CHARS]
     in_body, in_subject = _present(text, language), _present(subject, language)
+    flat, _by_literal, _ungated = _index(language)
+    in_subject_hit = {
+        flat[index][0]
+        for index in _admitted(language, in_subject)
+        if flat[index][1].search(subject) is not None
+    }
     sentences = _Sentences(text, language, in_body)
-    result: dict[str, Evidence] = {}
-    for category in PRECEDENCE:
-        subject_hit = False
-        weights: dict[str, int] = {}
-        body_score = 0
-        hold = False
-        for gate, regex in _patterns(category, language):
-            if not subject_hit and (gate is None or not gate.isdisjoint(in_subject)):
-                subject_hit = regex.search(subject) is not None
-            if (gate is not None and gate.isdisjoint(in_body)) or body_score >= MAX_BODY_SCORE:
-                continue
+    weights_of: dict[str, dict[str, int]] = {}
+    score_of: dict[str, int] = {}
+    hold_of: dict[str, bool] = {}
+    for index in _admitted(language, in_body):
+        category, regex = flat[index]
+        weights = weights_of.setdefault(category, {})
+        body_score = score_of.get(category, 0)
+        hold = hold_of.get(category, False)
+        if body_score < MAX_BODY_SCORE:
             for match in regex.finditer(text):
                 phrase = match.group(0).lower()
                 if weights.get(phrase) == STATED_WEIGHT:
@@ -190,11 +226,16 @@ def _read(subject: str, body: str, language: str) -> tuple[dict[str, Evidence], 
                     hold = sentences.holds_money(match.start(), match.end())
                 if body_score >= MAX_BODY_SCORE:
                     break
-        body_score = min(body_score, MAX_BODY_SCORE)
-        score = (SUBJECT_WEIGHT if subject_hit else 0) + body_score
+        score_of[category], hold_of[category] = body_score, hold
+    result: dict[str, Evidence] = {}
+    for category in PRECEDENCE:
+        subject_hit = category in in_subject_hit
+        score = (SUBJECT_WEIGHT if subject_hit else 0) + min(
+            score_of.get(category, 0), MAX_BODY_SCORE
+        )
         if score:
-            asserted = STATED_WEIGHT in weights.values()
-            result[category] = Evidence(score, subject_hit, asserted, hold)
+            asserted = STATED_WEIGHT in weights_of.get(category, {}).values()
+            result[category] = Evidence(score, subject_hit, asserted, hold_of.get(category, False))
     return result, _kind_cues(f"{subject}\n{text}", language, in_body | in_subject)
 
 
