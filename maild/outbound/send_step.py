@@ -16,6 +16,7 @@ time, and the recipients it refused one by one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Config
-from maild.errors import ConfigError, DeliveryError, PermanentFailure, TemporaryFailure
+from maild.errors import (
+    ArchiveError,
+    ConfigError,
+    DeliveryError,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from maild.models import Message, Outbound, Receipt
 from maild.outbound.maildir_transport import transport_send
 from maild.outbound.outbox import alert_operator
@@ -106,7 +113,13 @@ class SendStep:
             return Attempt(None, PermanentFailure("no [smtp] configured: nothing can be sent"))
         with self.sessions() as session:
             sha = session.get_one(Message, row.archived_id).sha256
-        raw = self.store.get(sha)
+        try:  # only the exact bytes archived when it was queued are ever sent
+            raw = self.store.get(sha)
+        except ArchiveError as exc:
+            return Attempt(None, PermanentFailure(f"cannot send: {exc}"))
+        if hashlib.sha256(raw).hexdigest() != sha:
+            return Attempt(None, PermanentFailure(
+                f"cannot send: the archive file for {sha} was altered since it was queued"))
         try:
             return Attempt(transport_send(settings, row.sender, row.recipients, raw), None)
         except DeliveryError as exc:

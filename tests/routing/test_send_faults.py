@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.config import load_config
 from maild.db import make_engine, session_factory, upgrade
+from maild.ingest import Incoming
 from maild.models import AuditEvent, Outbound, Receipt
 from maild.outbound.send_step import MAX_ATTEMPTS
 from tests.ingestion.conftest import wait_until
@@ -271,3 +272,32 @@ def test_temporary_failures_give_up_after_the_last_attempt_and_alerts_never_aler
     assert kinds[("operator_alert", "failed")] == 2
     assert kinds[("operator_alert", "sent")] == 2  # those of the first notice
     assert smtp_sink.received == []
+
+
+@pytest.mark.parametrize("damage", ["missing", "altered"])
+def test_an_archived_copy_that_is_gone_or_altered_is_not_sent_and_the_operator_is_told(
+        two_contacts: Pipeline, smtp_sink: SmtpSink, damage: str) -> None:
+    """GIVEN a queued summary whose archived bytes were deleted, or changed on disk after it
+    was queued WHEN the send step takes it THEN nothing different from what was archived is
+    ever sent: the row is ``failed`` with an error naming the archive, and the operator is
+    alerted."""
+    routing = two_contacts
+    parse, route, send = routing.runners
+    routing.ingestor.ingest([Incoming(raw=notice("acme@inbox.advisor.example"),
+                                      origin="test:damaged")])
+    parse.drain()
+    route.drain()
+    with routing.sessions() as session:
+        row = session.scalars(select(Outbound).where(Outbound.kind == "summary:advisor")).one()
+        path = routing.store.path_for(row.archived.sha256)
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.chmod(0o644)
+        path.write_bytes(path.read_bytes().replace(b"Rights owner", b"Rights 0wner"))
+    send.drain()
+    stages = {r.kind: (r.stage, r.error or "") for r in routing.outbound()}
+    assert stages["summary:advisor"][0] == "failed"
+    assert row.archived.sha256 in stages["summary:advisor"][1]
+    assert stages["operator_alert"][0] == "sent"
+    assert all("anna@advisor.example" not in m.rcpt_tos for m in smtp_sink.received)
