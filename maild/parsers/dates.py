@@ -9,6 +9,7 @@ lines. Used by the deadline finder and by the inline-forward header reader.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -152,10 +153,32 @@ def zone_for(name: str, china: bool = False) -> tzinfo | None:
     return ZONE_NAMES.get(key)
 
 
+_DIGITS = re.compile(r"\d+")
+# Every date has a digit, starts at most REGION_BEFORE characters before its first one
+# ("septiembre 15") and ends well within REGION_AFTER after its last one.
+REGION_BEFORE = 24
+REGION_AFTER = 48
+
+
+def _date_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `_DATE.finditer(text)`, looked for only in the regions around digits, so
+    that long stretches of prose are not walked character by character."""
+    start = end = -1
+    for digits in _DIGITS.finditer(text):
+        if start >= 0 and digits.start() - REGION_BEFORE <= end:
+            end = digits.end() + REGION_AFTER
+            continue
+        if start >= 0:
+            yield from _DATE.finditer(text, start, min(end, len(text)))
+        start, end = max(0, digits.start() - REGION_BEFORE), digits.end() + REGION_AFTER
+    if start >= 0:
+        yield from _DATE.finditer(text, start, min(end, len(text)))
+
+
 def find_dates(text: str) -> list[DateMatch]:
     """Every date in `text`, in order, with the time and zone written right after it."""
     found: list[DateMatch] = []
-    for match in _DATE.finditer(text):
+    for match in _date_matches(text):
         parsed = _fields(match)
         if parsed is None:
             continue
