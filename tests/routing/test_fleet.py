@@ -131,7 +131,7 @@ def test_two_maild_daemons_on_postgresql_send_each_summary_once(
             maild_process(["--config", config, "run"], {SECRET_ENV: "fleet-test-secret"},
                           stdout=out, stderr=subprocess.STDOUT)
     for log in logs:
-        assert wait_until(lambda log=log: "started workers" in log.read_text(), 30), \
+        assert wait_until(lambda log=log: "started workers" in log.read_text(), 60), \
             log.read_text()
     smtp_sink.delay_reply(0.05, times=2 * NOTICES)
     parse, route, _send = fleet.runners
@@ -140,7 +140,7 @@ def test_two_maild_daemons_on_postgresql_send_each_summary_once(
         parse.drain()
         route.drain()
     assert wait_until(lambda: len(smtp_sink.received) >= 2 * NOTICES
-                      and {r.stage for r in fleet.outbound()} == {"sent"}, 30), \
+                      and {r.stage for r in fleet.outbound()} == {"sent"}, 60), \
         "\n".join(log.read_text()[-2000:] for log in logs)
     rows = fleet.outbound()
     sent = Counter(str(email.message_from_bytes(m.content)["Message-ID"])

@@ -129,7 +129,7 @@ def start(maild_process: Spawn, config: Path, log: Path) -> subprocess.Popen[byt
     with log.open("wb") as out:
         proc = maild_process(["--config", config, "run"], {"KILL_TEST_SECRET": "kill-secret"},
                              stdout=out, stderr=subprocess.STDOUT)
-    assert wait_until(lambda: "started workers" in log.read_text(), 30), log.read_text()
+    assert wait_until(lambda: "started workers" in log.read_text(), 60), log.read_text()
     return proc
 
 
@@ -149,9 +149,11 @@ def test_kill_9_while_the_server_holds_the_250_resends_that_row_once_after_resta
     smtp_sink.delay_reply(60, after=1)
     first_log = tmp_path / "first.log"
     proc = start(maild_process, config, first_log)
-    (tmp_path / "inbox" / "new" / "1.notice:2,").write_bytes(
-        notice("acme@inbox.advisor.example"))
-    first, held = smtp_sink.wait_for(2, timeout=30)
+    delivering = tmp_path / "inbox" / "tmp" / "1.notice"  # a Maildir delivery: tmp/, then new/
+    delivering.write_bytes(notice("acme@inbox.advisor.example"))
+    delivering.rename(tmp_path / "inbox" / "new" / "1.notice")
+    assert wait_until(lambda: len(smtp_sink.received) >= 2, 60), first_log.read_text()
+    first, held = smtp_sink.received
     proc.kill()
     proc.wait()
     first_id, held_id = (str(email.message_from_bytes(m.content)["Message-ID"])
@@ -162,7 +164,7 @@ def test_kill_9_while_the_server_holds_the_250_resends_that_row_once_after_resta
 
     second_log = tmp_path / "second.log"
     start(maild_process, config, second_log)
-    assert wait_until(lambda: {r.stage for r in outbound_rows(sessions)} == {"sent"}, 30), \
+    assert wait_until(lambda: {r.stage for r in outbound_rows(sessions)} == {"sent"}, 60), \
         second_log.read_text()[-3000:]
     log_text = second_log.read_text()
     assert "was interrupted" in log_text and "doing it again" in log_text, log_text[-3000:]

@@ -66,7 +66,9 @@ class Desk:
         for name, value in (headers or {}).items():
             message[name] = value
         message.set_content(body)
-        (self.folder / "new" / f"{self.count}.client:2,").write_bytes(message.as_bytes())
+        delivering = self.folder / "tmp" / f"{self.count}.client"
+        delivering.write_bytes(message.as_bytes())
+        delivering.rename(self.folder / "new" / delivering.name)
         self.worker.run_once()
         for runner in self.runners:
             runner.drain()
