@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
+from maild.config_table import plain_of
 from maild.models import Case, Message
 from maild.outbound.outbox import (
     RATE_WINDOW,
@@ -66,12 +67,13 @@ def is_automatic(raw: bytes) -> bool:
 
 
 def client_of(sender: str, clients: Sequence[Client]) -> Client | None:
-    """The one client whose contacts or store addresses include ``sender``."""
+    """The one client whose contacts or store addresses include ``sender``; contacts may be
+    configured as ``Name <address>``, so their bare addresses are compared."""
     sender = sender.lower()
     found = [client for client in clients
              if sender in {client.decision_maker_address.lower(),
-                           *(a.lower() for a in client.summary_to),
-                           *(a.lower() for a in client.escalate_to),
+                           *(plain_of(a) for a in client.summary_to),
+                           *(plain_of(a) for a in client.escalate_to),
                            *(a for store in client.stores for a in store.addresses),
                            *(store.sender.lower() for store in client.stores if store.sender)}]
     return found[0] if len(found) == 1 else None

@@ -85,12 +85,17 @@ class Desk:
 
 @pytest.fixture
 def desk(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+         monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Desk]:
+    """The service desk on the routing tests' config; a test that parametrizes ``desk``
+    indirectly gives a (text, replacement) edit of that config."""
     monkeypatch.setenv(SECRET_ENV, "tickets-test-secret")
     path = tmp_path / "maild.toml"
-    path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
-                                  secret_env=SECRET_ENV) + SERVICE.format(root=tmp_path),
-                    encoding="utf-8")
+    text = CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
+                         secret_env=SECRET_ENV) + SERVICE.format(root=tmp_path)
+    if edit := getattr(request, "param", None):
+        assert edit[0] in text
+        text = text.replace(*edit)
+    path.write_text(text, encoding="utf-8")
     desk = Desk(path)
     yield desk
     desk.engine.dispose()
@@ -222,3 +227,20 @@ def test_a_flood_to_the_service_mailbox_is_rate_limited_with_one_operator_alert(
                                   .where(AuditEvent.action == "rate_limited")).all()
     assert stages == ["routed"] * 4
     assert len(limited) == 4  # 2 messages x (advisor alert, ack)
+
+
+@pytest.mark.parametrize(("desk", "sender"), [
+    (('summary_to = ["ops@acme.example"]', 'summary_to = ["Acme Ops <Ops@Acme.example>"]'),
+     "ops@acme.example"),
+    (('advisors = ["anna@advisor.example"]',
+      'advisors = ["anna@advisor.example"]\nescalate_to = ["Acme Boss <boss@acme.example>"]'),
+     "boss@acme.example"),
+], indirect=["desk"])
+def test_a_contact_configured_with_a_display_name_is_recognised(
+        desk: Desk, smtp_sink: SmtpSink, sender: str) -> None:
+    """GIVEN Acme's summary or escalation address written as 'Name <address>' in the config
+    WHEN that address writes '[URGENT] Store down' THEN it is Acme's ticket (P0, advisor
+    alerted, acknowledged), not an unknown sender's."""
+    desk.write(sender, "[URGENT] Store down")
+    assert [(c.client_id, c.priority) for c in desk.cases()] == [("acme", "P0")]
+    assert {"anna@advisor.example", sender} <= set(mails_to(smtp_sink))
