@@ -42,10 +42,12 @@ class RateLimited(MaildError):
 
 
 def recent_count(session: Session, recipient: str, now: datetime) -> int:
-    """Messages queued to ``recipient`` within the rate window (any state)."""
+    """Messages queued to ``recipient`` (bare, or ``Name <address>`` as configured; rows hold
+    bare addresses) within the rate window (any state)."""
+    address = (parseaddr(recipient)[1] or recipient).lower()
     rows = session.scalars(select(Outbound.recipients)
                            .where(Outbound.created_at >= now - RATE_WINDOW)).all()
-    return sum(recipient.lower() in (r.lower() for r in row) for row in rows)
+    return sum(address in (r.lower() for r in row) for row in rows)
 
 
 def queue(session: Session, store: RawStore, *, kind: str, sender: str,
