@@ -18,7 +18,7 @@ from sqlalchemy import select
 from maild.config import load_config
 from maild.db import make_engine, session_factory, upgrade
 from maild.ingest import Ingestor
-from maild.models import AuditEvent, Case, Message, Outbound
+from maild.models import AuditEvent, Case, Message, Notice, Outbound
 from maild.outbound import outbox
 from maild.outbound.send_step import SendStep
 from maild.routing.ticket_step import TicketStep
@@ -244,3 +244,18 @@ def test_a_contact_configured_with_a_display_name_is_recognised(
     desk.write(sender, "[URGENT] Store down")
     assert [(c.client_id, c.priority) for c in desk.cases()] == [("acme", "P0")]
     assert {"anna@advisor.example", sender} <= set(mails_to(smtp_sink))
+
+
+def test_a_forwarded_platform_notice_in_the_service_mailbox_is_a_ticket_not_a_notice(
+        desk: Desk, smtp_sink: SmtpSink) -> None:
+    """GIVEN a client forwarding Amazon's suspension text to the service mailbox WHEN it
+    arrives THEN it is the client's ticket (a client request, P2, acknowledged), never parsed
+    as a platform notice (DESIGN §4.6: only ``platform`` mail is)."""
+    desk.write("li.wei@acme.example", "Fwd: Your Amazon.de selling privileges are deactivated",
+               body="Your Amazon.de selling privileges have been deactivated. Please submit a "
+                    "plan of action within 17 days.")
+    [case] = desk.cases()
+    assert (case.client_id, case.category, case.priority) == ("acme", "client_request", "P2")
+    with desk.sessions() as session:
+        assert session.scalars(select(Notice)).all() == []
+    assert "li.wei@acme.example" in mails_to(smtp_sink)
