@@ -197,7 +197,7 @@ def _digest_at(table: Table) -> time:
 
 
 def _triage(table: Table) -> TriageRules | None:
-    """``[client.triage]``: the client's overrides of ``config/triage.toml``, in its shape
+    """``[client.triage]``: the client's overrides of ``maild/routing/triage.toml``, in its shape
     (``[client.triage.priorities]``, ``[client.triage.urgent_deadline]``)."""
     override = table.table("triage")
     if override is None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from maild.audit_head import anchor_heads
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # package data: wheels carry it
 #: PostgreSQL advisory lock key serialising schema upgrades (the audit chain's is 7301001).
 UPGRADE_LOCK_KEY = 7301002
 

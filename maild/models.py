@@ -1,7 +1,7 @@
 """Typed ORM models: the durable queue and ledger every stage hands off through.
 
 DESIGN §3 lists the full model; this holds what ingestion needs now. Each table changes only
-through an alembic revision in ``migrations/versions``.
+through an alembic revision in ``maild/migrations/versions``.
 """
 
 from __future__ import annotations

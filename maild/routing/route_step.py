@@ -4,7 +4,7 @@
 1. match the client and store by every address the mail arrived through, then by store names
    and merchant ids in the text (:mod:`maild.routing.matching`); no match or several: the
    fallback recipients get it with the candidates named — nothing is ever dropped;
-2. apply triage (``config/triage.toml`` with the client's overrides): the priority of record;
+2. apply triage (``maild/routing/triage.toml`` with the client's overrides): the priority of record;
 3. link it to its case (a follow-up joins the open case) or open one;
 4. queue the summaries (:mod:`maild.routing.compose`): the client's in the client's languages,
    the advisors' with the facts to draft, each with the case's tokenised ``Reply-To``.

@@ -1,8 +1,9 @@
 """Triage: the priority of a notice from its category and deadline (DESIGN 4.2).
 
-The table lives in `config/triage.toml`; a client's override is a TOML of the same shape merged
-over it key by key. On top of the table, a deadline at most `within_hours` after the notice's
-Date: raises the priority to at least `at_least` (P1 by default).
+The table lives in `triage.toml` beside this module (package data); a client's override, of the
+same shape, is merged over it key by key. On top of the table, a deadline at most
+`within_hours` after the notice's Date: raises the priority to at least `at_least` (P1 by
+default).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from maild.errors import ConfigError
 
-DEFAULT_TABLE = Path(__file__).resolve().parents[2] / "config" / "triage.toml"
+DEFAULT_TABLE = Path(__file__).resolve().parent / "triage.toml"  # package data
 PRIORITIES = ("P0", "P1", "P2", "P3")
 CATEGORIES = (
     "suspension",
@@ -103,7 +104,7 @@ def rules_with(override: dict[str, Any], where: str) -> TriageRules:
 
 
 def load_rules(override: Path | None = None, default: Path = DEFAULT_TABLE) -> TriageRules:
-    """The default table of `config/triage.toml` with a client's `override` merged over it."""
+    """The default table (`triage.toml`) with a client's `override` file merged over it."""
     table = _read(default)
     where = str(default)
     if override is not None:

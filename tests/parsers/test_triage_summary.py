@@ -1,4 +1,4 @@
-"""triage (config/triage.toml and overrides), summaries, and the regex helpers."""
+"""triage (maild/routing/triage.toml and overrides), summaries, and the regex helpers."""
 
 from __future__ import annotations
 
