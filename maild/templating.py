@@ -2,9 +2,8 @@
 
 One environment, so every template gets the same rules: `StrictUndefined` (a missing fact is an
 error, never an empty string in a client's mail), autoescape for `*.html.j2` (a notice's subject
-cannot inject markup), and the same filters. Templates are found through `template_loader()`
-only: switching them from the repository's `templates/` folder to package data is a change of
-that one function.
+cannot inject markup), and the same filters. Templates are package data (`maild/templates/`),
+found through `template_loader()` only, so a wheel install reads the same files.
 
 Filters (language-neutral: words stay in the templates):
 - ``local(dt, zone, fmt)``: an aware datetime as wall time in a zone;
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"  # package data
 
 _SCHEME = re.compile(r"\b(h)(tt)(ps?)(://)", re.IGNORECASE)
 _OTHER_SCHEMES = re.compile(r"\b(ftp|file|javascript|data)(:)", re.IGNORECASE)

@@ -1,6 +1,6 @@
 """Bilingual one- or two-sentence summaries from the extracted facts, via jinja2 templates.
 
-Phrasing lives in `templates/summary/{en,zh}.txt.j2` (one branch per category), not in Python
+Phrasing lives in `maild/templates/summary/{en,zh}.txt.j2` (one branch per category), not in Python
 and not in machine translation; this module only gathers the facts the templates print.
 """
 
@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "summary"
+from maild.templating import environment
+
 ID_LABELS: dict[str, tuple[str, str]] = {
     "asin": ("ASIN", "ASIN"),
     "order_id": ("order", "订单"),
@@ -43,15 +42,8 @@ class Facts:
     kind: str = ""  # "report" (routine, nothing wrong) or "newsletter" for `other` mail
 
 
-@cache
 def _template(language: str) -> Template:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-    )
-    return environment.get_template(f"{language}.txt.j2")
+    return environment().get_template(f"summary/{language}.txt.j2")
 
 
 def _about(identifiers: dict[str, list[str]], language: str) -> str:

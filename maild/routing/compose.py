@@ -3,7 +3,7 @@
 Pure functions from facts to the exact bytes of an RFC 5322 message (CRLF line ends): no
 database, no network, no clock (the caller passes `now`). The same facts give the same bytes,
 so the outbox can archive what it will send before it sends it. Every word a reader sees comes
-from `templates/routing/` through the shared environment (`maild.templating`); Python only
+from `maild/templates/routing/` through the shared environment (`maild.templating`); Python only
 gathers the facts; `maild.routing.assemble` makes the MIME.
 
 The platform's original is attached unchanged (DESIGN §4.3): as ``message/rfc822`` when every
@@ -212,7 +212,7 @@ def _common(zone: ZoneInfo, now: datetime) -> dict[str, Any]:
 
 @cache
 def _available_languages() -> frozenset[str]:
-    """Languages with a words file `templates/routing/lang/<code>.j2`: adding one is adding it."""
+    """Languages with a words file `routing/lang/<code>.j2`: adding one is adding it."""
     names = environment().list_templates(filter_func=lambda n: n.startswith("routing/lang/"))
     return frozenset(n.removeprefix("routing/lang/").removesuffix(".j2") for n in names)
 

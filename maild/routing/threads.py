@@ -37,7 +37,7 @@ _PREFIX = re.compile(
     r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
     re.I,
 )
-# maild's own marks (DESIGN §4.3, templates/routing/*subject*): the tag chain that starts with
+# maild's own marks (DESIGN §4.3, maild/templates/routing/*subject*): the tag chain that starts with
 # a priority (and a follow-up's "Update:"), "— due 2026-03-15", "(MD-2026-000123)", the
 # acknowledgement's "[MD-2026-000123]" or "[URGENT-MD-2026-000123]", the "(no subject)"
 # placeholder, and the client's urgent marks.
