@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from maild.cli import Context, _sessions, fail, main
-from maild.models import Case
+from maild.models import Case, Clock
 from maild.routing.cases import STATES
 from maild.stages import Stage
 
@@ -61,12 +61,27 @@ def _due(obj: Context, case: Case, now: datetime) -> str:
     return f"due {local} {zone.key} ({time_left(case.deadline, now)})"
 
 
-def _case_json(obj: Context, case: Case, now: datetime) -> dict[str, object]:
+def _sla(obj: Context, clock: Clock | None, case: Case, now: datetime) -> str:
+    """The SLA clock as a reader wants it: when the first draft is due and how long is left."""
+    if clock is None:
+        return "no SLA clock"
+    if clock.stopped_at is not None:
+        return "SLA met" if clock.stopped_at <= clock.due_at else "SLA missed"
+    zone = _zone(obj, case)
+    local = clock.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    return f"SLA {local} ({time_left(clock.due_at, now)})"
+
+
+def _case_json(obj: Context, case: Case, sla: Clock | None,
+               now: datetime) -> dict[str, object]:
+    running = sla is not None and sla.stopped_at is None
     return {"ticket": case.ticket, "client": case.client_id, "store": case.store_name,
             "platform": case.platform, "marketplace": case.marketplace,
             "category": case.category, "priority": case.priority, "state": case.state,
             "deadline": case.deadline.isoformat() if case.deadline else None,
             "seconds_left": (case.deadline - now).total_seconds() if case.deadline else None,
+            "sla_due": sla.due_at.isoformat() if sla else None,
+            "sla_seconds_left": (sla.due_at - now).total_seconds() if sla and running else None,
             "opened_at": case.opened_at.isoformat()}
 
 
@@ -82,20 +97,24 @@ def cases(obj: Context, client: str | None, state: str | None, priority: str | N
           due_within: timedelta | None, as_json: bool) -> None:
     """List cases, the nearest deadline first."""
     from maild.routing.casebook import find_cases
+    from maild.routing.clocks import clocks_of
 
     now = datetime.now(UTC)
     with _sessions(obj.config)() as session:
         rows = find_cases(session, client=client, state=state, priority=priority,
                           due_within=due_within, now=now)
+        slas = {c.id: clocks_of(session, c.id).get("sla") for c in rows}
         if as_json:
-            click.echo(json.dumps([_case_json(obj, c, now) for c in rows], ensure_ascii=False))
+            click.echo(json.dumps([_case_json(obj, c, slas[c.id], now) for c in rows],
+                                  ensure_ascii=False))
             return
         if not rows:
             click.echo("no cases")
         for c in rows:
             where = c.marketplace or c.platform
             click.echo(f"{c.ticket}  {c.priority}  {c.client_id or '(unmatched)'}  {where}  "
-                       f"{c.category}  {c.state}  {_due(obj, c, now)}")
+                       f"{c.category}  {c.state}  {_due(obj, c, now)}  "
+                       f"{_sla(obj, slas[c.id], c, now)}")
 
 
 @main.command("case")
@@ -104,6 +123,7 @@ def cases(obj: Context, client: str | None, state: str | None, priority: str | N
 def case_command(obj: Context, ticket: str) -> None:
     """Show one case and its whole history: notices, summaries, receipts, audit events."""
     from maild.routing.casebook import case_history
+    from maild.routing.clocks import clocks_of
 
     now = datetime.now(UTC)
     with _sessions(obj.config)() as session:
@@ -116,7 +136,11 @@ def case_command(obj: Context, ticket: str) -> None:
         click.echo(f"{case.ticket} [{case.priority}] {case.platform} "
                    f"{case.marketplace or ''} {case.category} — {case.state}")
         click.echo(f"client: {case.client_id or '(unmatched)'}  store: {case.store_name or '-'}")
-        click.echo(f"platform deadline: {_due(obj, case, now)}")
+        clocks = clocks_of(session, case.id)
+        platform = clocks.get("platform")
+        click.echo(f"platform deadline: {_due(obj, case, now)}"
+                   + (f"  [{platform.source}]" if platform else ""))
+        click.echo(f"first draft (SLA): {_sla(obj, clocks.get('sla'), case, now)}")
         for line in lines:
             at = line.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
             click.echo(f"  {at}  {line.kind:<8} {line.text}")

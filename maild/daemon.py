@@ -38,6 +38,7 @@ from maild.parsers.isolated import IsolatedParser
 from maild.routing.digests import DigestStep
 from maild.routing.route_step import RouteStep, summary_facts
 from maild.routing.ticket_step import TicketStep
+from maild.routing.timer_step import TimerStep
 from maild.sources.imap import FolderWorker
 from maild.sources.lease import node_owner
 from maild.sources.maildir import MaildirWorker
@@ -83,6 +84,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                StepRunner(TicketStep(config, store), sessions, bell),
                StepRunner(BounceStep(config, store), sessions, bell),
                StepRunner(DigestStep(config, store, summary_facts), sessions, bell),
+               StepRunner(TimerStep(config, store), sessions, bell),
                StepRunner(send, sessions, bell, owner=owner)]
     workers += [StepWorker(runner, stop, config.stage_poll_seconds) for runner in runners]
     return workers

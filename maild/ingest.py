@@ -104,11 +104,12 @@ class Ingestor:
     """Archives batches of messages and commits them with their source's checkpoint."""
 
     def __init__(self, store: RawStore, sessions: sessionmaker[Session], actor: str,
-                 bell: Bell | None = None) -> None:
+                 bell: Bell | None = None, clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
         self.sessions = sessions
         self.actor = actor
         self.bell = bell or Bell()
+        self.clock = clock or (lambda: datetime.now(UTC))  # received_at starts the SLA clock
 
     def ingest(self, items: Sequence[Incoming], checkpoint: Checkpoint | None = None,
                mailbox_id: int | None = None) -> BatchResult:
@@ -134,7 +135,7 @@ class Ingestor:
 
     def _commit(self, items: Sequence[Incoming], stored: Sequence[Stored],
                 checkpoint: Checkpoint | None, mailbox_id: int | None) -> BatchResult:
-        now = datetime.now(UTC)
+        now = self.clock()
         shas = [s.sha256 for s in stored]
         duplicates = 0
         with self.sessions.begin() as session:

@@ -141,6 +141,7 @@ class Notice(Base):
     version: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
     parsed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    metrics: Mapped[dict[str, float] | None] = mapped_column(JSON)  # AHR, rates, points
 
     message: Mapped[Message] = relationship(back_populates="notice")
 
@@ -296,3 +297,42 @@ class DigestEntry(Base):
     message_id: Mapped[int] = mapped_column(ForeignKey("message.id"))
 
     digest: Mapped[Digest] = relationship(back_populates="entries")
+
+
+class Clock(Base):
+    """One of a case's two clocks (DESIGN §3 ``Deadline``): ``platform`` (the act-by moment the
+    notice states, or a standing rule's) or ``sla`` (the service's own promise, counted in the
+    client's service hours). ``stopped_at`` ends an SLA clock at the first draft; a follow-up
+    that moves a deadline moves ``due_at`` (the case history records it)."""
+
+    __tablename__ = "clock"
+    __table_args__ = (UniqueConstraint("case_id", "kind", name="uq_clock_case_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    source: Mapped[str] = mapped_column(String(500))
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Timer(Base):
+    """A reminder or escalation to fire once at ``due_at`` (a row, so it survives restarts and
+    a fleet fires it once); cancelled when its case moves on or its clock moves."""
+
+    __tablename__ = "timer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    clock: Mapped[str] = mapped_column(String(20))
+    label: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    fired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_step: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -57,6 +57,9 @@ class Stage(StrEnum):
     FAILED = "failed"            # an outbound message refused for good; the operator is told
     BOUNCED = "bounced"          # accepted, then reported undeliverable by a DSN
     HELD = "held"                # a digest waiting for its time
+    SCHEDULED = "scheduled"      # a timer waiting for its moment
+    FIRED = "fired"              # a timer whose reminder or escalation was queued
+    CANCELLED = "cancelled"      # a timer whose case moved on, or whose clock moved
     DIGESTED = "digested"        # a digest composed and queued
 
 

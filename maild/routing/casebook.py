@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from maild.models import AuditEvent, Case, Message, Outbound
+from maild.models import AuditEvent, Case, Clock, Message, Outbound
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,11 @@ def find_cases(session: Session, *, client: str | None = None, state: str | None
         query = query.where(Case.state == state)
     if priority is not None:
         query = query.where(Case.priority == priority)
-    if due_within is not None:
+    if due_within is not None:  # either clock: the platform's deadline or the running SLA
         assert now is not None
-        query = query.where(Case.deadline.is_not(None), Case.deadline <= now + due_within,
-                            Case.state != "closed")
+        running = select(Clock.id).where(Clock.case_id == Case.id, Clock.stopped_at.is_(None),
+                                         Clock.due_at <= now + due_within)
+        query = query.where(running.exists(), Case.state.not_in(("sent", "closed")))
     query = query.order_by(Case.deadline.is_(None), Case.deadline, Case.opened_at.desc())
     return list(session.scalars(query))
 

@@ -106,6 +106,10 @@ def set_state(session: Session, case: Case, state: str, actor: str) -> str:
     if state == "closed":
         case.closed_at = case.updated_at
     AuditLog(session).record(actor, "case_state", case.ticket, old=old, new=state)
+    if state in ("sent", "closed"):  # nothing left to remind anyone of
+        from maild.routing.clocks import cancel_timers
+
+        cancel_timers(session, case, case.updated_at, actor)
     return f"state {old} -> {state}"
 
 

@@ -63,6 +63,7 @@ class SummaryFacts:
     action_required: bool = False
     is_update: bool = False
     update_note: str | None = None
+    alert: str | None = None  # "reminder" or "escalation": a clock's timer, not a new notice
     candidates: tuple[str, ...] = ()
     effective_date: date | None = None  # a date, or an aware datetime
 

@@ -38,6 +38,7 @@ from maild.outbound.outbox import (
 )
 from maild.parsers.mime import body_text, header, parse_bytes
 from maild.routing.cases import Arrival, Linked, add_keys, link, set_state
+from maild.routing.clocks import sla_due_of, start_clocks
 from maild.routing.compose import (
     Audience,
     SummaryFacts,
@@ -144,6 +145,10 @@ class RouteStep(MessageStep):
             message_id=message.message_id, references=plan.references), now, ACTOR)
         if announcement:
             add_keys(session, linked.case, [key])
+        start_clocks(session, linked.case, client, deadline=notice.deadline,
+                     platform=notice.platform, category=notice.category,
+                     marketplace=notice.marketplace, received=message.received_at, now=now,
+                     actor=ACTOR)
         if client is plan.match.client or message.case_id is None:
             message.case_id = linked.case.id
         reason = (plan.match.reason if client is plan.match.client
@@ -218,7 +223,7 @@ class RouteStep(MessageStep):
         zone = ZoneInfo(client.timezone) if client else ZoneInfo("UTC")
         raw = compose_summary(
             summary_facts(notice, case, client, is_update=linked.is_update,
-                          changes=linked.changes,
+                          changes=linked.changes, sla_due=sla_due_of(session, case),
                           candidates=[] if client else [c.name for c in plan.match.candidates]),
             audience=audience,
             languages=languages, zone=zone, now=now, from_address=smtp.from_address,
@@ -241,14 +246,15 @@ class RouteStep(MessageStep):
 
 
 def summary_facts(notice: Notice, case: Case, client: Client | None, *, is_update: bool = False,
-                  changes: Sequence[str] = (), candidates: Sequence[str] = ()) -> SummaryFacts:
+                  changes: Sequence[str] = (), candidates: Sequence[str] = (),
+                  sla_due: datetime | None = None) -> SummaryFacts:
     """What a summary (or a digest line) says about one notice of ``case``."""
     return SummaryFacts(
         ticket=case.ticket, priority=case.priority, platform=notice.platform,
         marketplace=notice.marketplace, store_name=case.store_name,
         client_name=client.name if client else None, category=notice.category,
         topic=notice.subject, deadline=case.deadline, deadline_text=notice.deadline_text,
-        sla_due=None, identifiers=notice.identifiers, summary_zh=notice.summary_zh,
+        sla_due=sla_due, identifiers=notice.identifiers, summary_zh=notice.summary_zh,
         summary_en=notice.summary_en, sender_verified=notice.sender_verified,
         action_required=notice.action_required, is_update=is_update,
         update_note="; ".join(changes) or None, candidates=tuple(candidates),

@@ -37,6 +37,7 @@ from maild.outbound.outbox import (
 )
 from maild.parsers.mime import body_text, header, parse_bytes
 from maild.routing.cases import Arrival, link, set_state
+from maild.routing.clocks import start_clocks
 from maild.routing.compose import (
     Audience,
     SummaryFacts,
@@ -140,6 +141,9 @@ class TicketStep(MessageStep):
             message_id=plan.message_id, references=references), now, ACTOR)
         case = linked.case
         message.case_id = case.id
+        start_clocks(session, case, client, deadline=None, platform="other",
+                     category="client_request", marketplace=None,
+                     received=message.received_at, now=now, actor=ACTOR)
         audit.record(ACTOR, "ticket", message.sha256, case=case.ticket, urgent=urgent,
                      client=client.id if client else None, sender=plan.sender,
                      reason="known client contact" if client else "unknown sender")

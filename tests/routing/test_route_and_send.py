@@ -100,8 +100,8 @@ class Pipeline:
         self.now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
         self.store = RawStore(config.archive_dir)
         self.sessions = sessions
-        self.ingestor = Ingestor(self.store, sessions, actor="test")
         clock: Callable[[], datetime] = lambda: self.now  # noqa: E731
+        self.ingestor = Ingestor(self.store, sessions, actor="test", clock=clock)
         self.send_step = SendStep(config, self.store, sessions, clock=clock)
         self.runners = [StepRunner(ParseStep(self.store), sessions),
                         StepRunner(RouteStep(config, self.store, clock=clock), sessions),

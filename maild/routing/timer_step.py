@@ -1,0 +1,115 @@
+"""The timer step: reminders and escalations fire once, when they are due.
+
+``scheduled -> fired`` (or ``cancelled`` when the case closed meanwhile). A reminder goes to the
+client's advisors; an escalation to the client's ``escalate_to`` and the advisors, and marks a
+breached clock. Timers are rows claimed by the generic runner (``SKIP LOCKED`` on PostgreSQL), so
+in a fleet each fires exactly once, and a restart in between changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from maild.archive import RawStore
+from maild.audit import AuditLog
+from maild.config import Client, Config
+from maild.models import Case, Message, Timer
+from maild.outbound.outbox import new_message_id, queue
+from maild.routing.clocks import SLA, clocks_of
+from maild.routing.compose import compose_summary
+from maild.routing.route_step import summary_facts
+from maild.stages import Stage
+
+log = logging.getLogger("maild.routing")
+
+ACTOR = "maild:timers"
+CLOSED = ("sent", "closed")
+
+
+class TimerStep:
+    """Fires due timers into the outbox."""
+
+    name: ClassVar[str] = "timers"
+    takes: ClassVar[Stage] = Stage.SCHEDULED
+    failed: ClassVar[Stage] = Stage.FAILED
+    working: ClassVar[Stage | None] = None
+    wakes: ClassVar[tuple[Stage, ...]] = (Stage.QUEUED,)
+
+    def __init__(self, config: Config, store: RawStore,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))
+
+    def claim(self, now: datetime) -> Select[Any]:
+        return (select(Timer).where(Timer.stage == Stage.SCHEDULED, Timer.due_at <= now)
+                .order_by(Timer.due_at, Timer.id))
+
+    def next_due(self, session: Session) -> datetime | None:
+        return session.scalar(select(func.min(Timer.due_at))
+                              .where(Timer.stage == Stage.SCHEDULED))
+
+    def prepare(self, row: Timer) -> None:
+        """Nothing slow: the mail is composed from rows inside the savepoint."""
+
+    def reset(self, session: Session, row: Any) -> None:
+        """Nothing to undo."""
+
+    def apply(self, session: Session, row: Timer, _result: None) -> Stage:
+        now = self.clock()
+        case = session.get_one(Case, row.case_id)
+        if case.state in CLOSED:
+            return Stage.CANCELLED
+        clocks = clocks_of(session, case.id)
+        if row.clock in clocks and clocks[row.clock].stopped_at is not None:
+            return Stage.CANCELLED  # the SLA clock stopped at the first draft
+        client = self.config.client(case.client_id) if case.client_id else None
+        if row.kind == "escalation" and row.clock in clocks and row.label.endswith("breached"):
+            clocks[row.clock].breached_at = now
+        recipients = self._recipients(client, row.kind)
+        AuditLog(session).record(ACTOR, row.kind, case.ticket, timer=row.id, label=row.label,
+                                 to=list(recipients))
+        if recipients and self.config.smtp is not None:
+            self._queue(session, case, client, row, recipients, now)
+        log.info("%s case=%s %s to=%s", row.kind, case.ticket, row.label, ",".join(recipients))
+        row.fired_at = now
+        return Stage.FIRED
+
+    def _recipients(self, client: Client | None, kind: str) -> Sequence[str]:
+        if client is None:
+            return self.config.fallback
+        if kind == "escalation":
+            return tuple(dict.fromkeys((*client.escalate_to, *client.advisors)))
+        return client.advisors
+
+    def _queue(self, session: Session, case: Case, client: Client | None, row: Timer,
+               recipients: Sequence[str], now: datetime) -> None:
+        smtp = self.config.smtp
+        assert smtp is not None
+        first = session.scalars(select(Message).where(Message.case_id == case.id,
+                                                      Message.direction == "in")
+                                .order_by(Message.id)).first()
+        if first is None or first.notice is None:
+            return
+        clocks = clocks_of(session, case.id)
+        sla = clocks.get(SLA)
+        facts = replace(summary_facts(first.notice, case, client), is_update=True,
+                        alert=row.kind, update_note=row.label,
+                        sla_due=sla.due_at if sla else None)
+        message_id = new_message_id(smtp.from_address, f"{case.ticket}.{row.kind}")
+        raw = compose_summary(facts, audience="advisor", languages=("en", "zh"),
+                              zone=client.zone if client else ZoneInfo("UTC"), now=now,
+                              from_address=smtp.from_address, to=list(recipients),
+                              reply_to=None, message_id=message_id,
+                              original=self.store.get(first.sha256))
+        queue(session, self.store, kind=row.kind, sender=smtp.from_address,
+              recipients=recipients, raw=raw, message_id=message_id, now=now, case_id=case.id,
+              actor=ACTOR)
