@@ -8,31 +8,36 @@ decides. No database here; the outbox queues the alert and calls these from its 
 Build the payload at each attempt, just before posting: Feishu and DingTalk reject a signature
 whose timestamp is more than an hour old, so an archived signed body cannot be re-sent later.
 
-Vendor formats and signing, as documented (checked through the `search` tool, stored copies):
+Vendor formats and signing, checked through the `search` tool against stored copies of the
+vendors' pages (what was read directly and what only through quotes is said per vendor):
 
-- Feishu/Lark custom bot: "自定义机器人使用指南" (open.feishu.cn / open.larkoffice.com,
-  document ucTM5YjL3ETO24yNxkjN; the SignDemo it links, quoted in public write-ups): sign =
-  Base64(HmacSHA256(key = timestamp + "\\n" + secret, message = empty)), timestamp in SECONDS,
-  within one hour; ``timestamp`` and ``sign`` go in the JSON body. Errors come as HTTP 200
-  with ``code`` != 0: 19021 "sign match fail or timestamp is not within one hour", 19022 IP
-  not allowed, 19024 keyword missing; 11232 is the rate limit (the guide: 100/min, 5/s per
-  bot). Old bots answer ``StatusCode`` instead of ``code``.
-- DingTalk custom robot: "自定义机器人安全设置" / "自定义机器人接入" (open.dingtalk.com):
-  sign = urlEncode(Base64(HmacSHA256(key = secret, message = timestamp + "\\n" + secret))),
-  timestamp in MILLISECONDS, within one hour; both in the URL query
-  (``&timestamp=…&sign=…``). Errors: HTTP 200 with ``errcode`` != 0; 310000 for a bad
-  signature, a missing keyword or an IP outside the whitelist; 130101 "send too fast" (20
-  messages a minute, then 10 minutes' block).
-- WeCom group robot: "群机器人配置说明" (developer.work.weixin.qq.com/document/path/91770,
-  99110): no signature (the key is in the URL); ``msgtype: markdown``, content at most 4096
-  bytes; 20 messages a minute per robot; ``errcode`` != 0 on error, 45009 "api freq out of
-  limit" being the rate limit (global error codes, "访问频率限制" path/90454).
-- Slack incoming webhook: "Sending messages using incoming webhooks" (api.slack.com /
-  docs.slack.dev) and the changelog "Improving error conditions for Incoming Webhooks"
-  (api.slack.com/changelog/2016-05-17): no signature (the URL is the secret); a body of
-  ``text`` and ``blocks``; success is HTTP 200 with the body ``ok``; 400 invalid_payload,
-  403 action_prohibited, 404 channel_not_found, 410 channel_is_archived, 500 rollup_error;
-  "Rate limits": 1 message a second, HTTP 429 with ``Retry-After`` beyond.
+- Feishu/Lark custom bot, "自定义机器人使用指南" (open.larkoffice.com/document/ukTMukTMukTM/
+  ucTM5YjL3ETO24yNxkjN, read: 100 requests/min and 5/s per bot, the 11232 rate-limit error,
+  20 KB body limit). Its "签名校验" section and SignDemo were read as quoted by third-party
+  pages (CSDN, juejin, down10s), which agree: sign = Base64(HmacSHA256(key = timestamp +
+  "\n" + secret, message = empty)), timestamp in SECONDS within one hour, ``timestamp`` and
+  ``sign`` in the JSON body; a bad one is HTTP 200 with ``code`` 19021 "sign match fail or
+  timestamp is not within one hour from current time". 19022 (IP) and 19024 (keyword) are
+  from the same guide as commonly quoted; old bots answer ``StatusCode``, not ``code``.
+- DingTalk custom robot, "自定义机器人安全设置" / "自定义机器人接入" (open.dingtalk.com; read in
+  mirrors of the page text: apifox docs-site 467052, mihaoyun, cnblogs): sign =
+  urlEncode(Base64(HmacSHA256(key = secret, message = timestamp + "\n" + secret))), UTF-8,
+  timestamp in MILLISECONDS within one hour, both appended to the URL
+  (``&timestamp=…&sign=…``); 20 messages a minute, then 10 minutes' block. Errors are HTTP 200
+  with ``errcode`` != 0: 310000 "sign not match" (also a missing keyword or an IP outside
+  the whitelist), 130101 "send too fast, exceed 20 times per minute" (seen in user reports,
+  not on an official page).
+- WeCom group robot, "群机器人配置说明" (work.weixin.qq.com/api/doc/90000/90136/91770, read):
+  no signature, the key is in the URL; ``msgtype: markdown`` with content of at most 4096
+  bytes; 20 messages a minute per robot. ``errcode`` != 0 on error; 45009 "api freq out of
+  limit" is the rate limit ("访问频率限制", developer.work.weixin.qq.com/document/path/90454,
+  and the global error codes as reported by users).
+- Slack incoming webhook, "Improving error conditions for Incoming Webhooks"
+  (api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks, read): HTTP
+  200 ``ok`` is success; 400 invalid_payload, 403 action_prohibited, 404 channel_not_found,
+  410 channel_is_archived, 500 rollup_error. "Rate limits" (api.slack.com/docs/rate-limits,
+  read): posting messages 1 a second with short bursts. No signature (the URL is the secret);
+  the body is ``text`` (the notification fallback) and ``blocks``.
 
 HTTP goes through the standard library's urllib: httpx is not installed here and one JSON POST
 per alert does not justify a new dependency. Redirects are not followed (a webhook never
