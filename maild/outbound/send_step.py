@@ -40,6 +40,7 @@ from maild.models import Message, Outbound, Receipt
 from maild.outbound.maildir_transport import transport_send
 from maild.outbound.outbox import alert_operator
 from maild.outbound.receipts import Receipt as ServerReceipt
+from maild.outbound.webhooks import post_webhook, signed
 from maild.routing.compose import compose_operator_alert
 from maild.sources.lease import dead_local_owner
 from maild.stages import Stage
@@ -109,7 +110,7 @@ class SendStep:
 
     def prepare(self, row: Outbound) -> Attempt:
         settings = self.config.smtp
-        if settings is None:
+        if settings is None and not row.kind.startswith("webhook:"):
             return Attempt(None, PermanentFailure("no [smtp] configured: nothing can be sent"))
         with self.sessions() as session:
             sha = session.get_one(Message, row.archived_id).sha256
@@ -121,6 +122,9 @@ class SendStep:
             return Attempt(None, PermanentFailure(
                 f"cannot send: the archive file for {sha} was altered since it was queued"))
         try:
+            if row.kind.startswith("webhook:"):
+                return Attempt(self._post_webhook(row, raw), None)
+            assert settings is not None
             return Attempt(transport_send(settings, row.sender, row.recipients, raw), None)
         except DeliveryError as exc:
             return Attempt(None, exc)
@@ -128,6 +132,20 @@ class SendStep:
             return Attempt(None, TemporaryFailure(f"cannot send: {exc}"))
         except ValueError as exc:  # nothing that a retry could fix (no recipients, no host)
             return Attempt(None, PermanentFailure(f"cannot send: {exc}"))
+
+    def _post_webhook(self, row: Outbound, body: bytes) -> ServerReceipt:
+        """A chat alert: the card archived at queueing, signed now, posted to the URL that the
+        row's ``client#index`` names in the current config (URLs and secrets are never stored)."""
+        client_id, _, index = row.recipients[0].partition("#")
+        client = self.config.client(client_id)
+        if client is None or not index.isdigit() or int(index) >= len(client.webhooks):
+            raise PermanentFailure(f"webhook {row.recipients[0]} is no longer configured")
+        hook = client.webhooks[int(index)]
+        payload = signed(hook.kind, body, hook.secret.reveal() if hook.secret else None,
+                         datetime.now(UTC))  # the vendor checks it against its own clock
+        timeout = self.config.smtp.timeout if self.config.smtp else 30.0
+        return post_webhook(hook.kind, hook.url.reveal(), payload.query, payload.body,
+                            timeout=timeout)
 
     def apply(self, session: Session, row: Outbound, attempt: Attempt) -> Stage:
         now = self.clock()

@@ -133,6 +133,22 @@ def card_payload(kind: str, facts: SummaryFacts, *, language: str, zone: ZoneInf
     return WebhookPayload(query, json.dumps(message, ensure_ascii=False).encode("utf-8"))
 
 
+def signed(kind: str, body: bytes, secret: str | None, now: datetime) -> WebhookPayload:
+    """An unsigned card (``card_payload(..., secret=None).body``, as the outbox archives it)
+    signed at the moment of sending: Feishu and DingTalk refuse signatures over an hour old, so
+    a retry must sign anew. Kinds that do not sign, or no secret, leave the body as it is."""
+    if not secret or kind not in ("feishu", "dingtalk"):
+        return WebhookPayload("", body)
+    if kind == "feishu":
+        stamp = str(int(now.timestamp()))
+        message = {"timestamp": stamp, "sign": feishu_sign(stamp, secret),
+                   **json.loads(body)}
+        return WebhookPayload("", json.dumps(message, ensure_ascii=False).encode("utf-8"))
+    stamp = str(int(now.timestamp() * 1000))
+    return WebhookPayload(urllib.parse.urlencode({"timestamp": stamp,
+                                                  "sign": dingtalk_sign(stamp, secret)}), body)
+
+
 def feishu_sign(timestamp: str, secret: str) -> str:
     """Feishu/Lark: Base64(HMAC-SHA256 keyed with ``timestamp + "\\n" + secret`` over nothing)."""
     key = f"{timestamp}\n{secret}".encode()

@@ -30,23 +30,20 @@ from maild.config import Client, Config
 from maild.config_clients import Store
 from maild.models import Case, CaseKey, Message, Notice
 from maild.outbound.outbox import (
-    RATE_WINDOW,
-    RateLimited,
-    alert_operator,
     new_message_id,
-    queue,
 )
 from maild.parsers.mime import body_text, header, parse_bytes
+from maild.routing.alerts import queue_webhooks
 from maild.routing.cases import Arrival, Linked, add_keys, link, set_state
 from maild.routing.clocks import sla_due_of, start_clocks
 from maild.routing.compose import (
     Audience,
     SummaryFacts,
-    compose_operator_alert,
     compose_summary,
 )
 from maild.routing.digests import hold
 from maild.routing.matching import Match, match_client
+from maild.routing.sending import queue_guarded
 from maild.routing.threads import normalise_subject, references_of
 from maild.routing.tokens import make_token, reply_address
 from maild.routing.triage import TriageRules, load_rules
@@ -160,6 +157,10 @@ class RouteStep(MessageStep):
         for audience, recipients in self._audiences(client):
             self._queue_summary(session, message, notice, plan, linked, audience, recipients,
                                 client, now)
+        if client is not None and not linked.is_update:  # a chat card for each new case
+            queue_webhooks(session, self.store, client, summary_facts(
+                notice, linked.case, client, sla_due=sla_due_of(session, linked.case)),
+                linked.case, now, ACTOR)
         if linked.case.state in ("new", "reopened"):
             set_state(session, linked.case, "triaged", ACTOR)
         log.info("routed message=%d case=%s client=%s priority=%s (%s)", message.id,
@@ -228,21 +229,9 @@ class RouteStep(MessageStep):
             audience=audience,
             languages=languages, zone=zone, now=now, from_address=smtp.from_address,
             to=list(recipients), reply_to=reply_to, message_id=message_id, original=plan.raw)
-        try:
-            queue(session, self.store, kind=f"summary:{audience}", sender=smtp.from_address,
-                  recipients=recipients, raw=raw, message_id=message_id, now=now,
-                  case_id=case.id, actor=ACTOR)
-        except RateLimited as exc:
-            AuditLog(session).record(ACTOR, "rate_limited", case.ticket, audience=audience,
-                                     error=str(exc))
-            log.error("not sent case=%s audience=%s: %s", case.ticket, audience, exc)
-            details = {"case": case.ticket, "audience": audience, "error": str(exc)}
-            alert_operator(session, self.store, smtp.operator, smtp.from_address,
-                           lambda mid: compose_operator_alert(
-                               "rate_limit", details, from_address=smtp.from_address,
-                               to=list(smtp.operator), message_id=mid, now=now),
-                           label="rate-limit", now=now, case_id=case.id, actor=ACTOR,
-                           once_per=RATE_WINDOW)
+        queue_guarded(session, self.store, smtp, kind=f"summary:{audience}",
+                      recipients=recipients, raw=raw, message_id=message_id, case=case, now=now,
+                      actor=ACTOR)
 
 
 def summary_facts(notice: Notice, case: Case, client: Client | None, *, is_update: bool = False,

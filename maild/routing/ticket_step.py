@@ -29,11 +29,7 @@ from maild.config import Client, Config
 from maild.config_table import plain_of
 from maild.models import Case, Message
 from maild.outbound.outbox import (
-    RATE_WINDOW,
-    RateLimited,
-    alert_operator,
     new_message_id,
-    queue,
 )
 from maild.parsers.mime import body_text, header, parse_bytes
 from maild.routing.cases import Arrival, link, set_state
@@ -42,10 +38,10 @@ from maild.routing.compose import (
     Audience,
     SummaryFacts,
     compose_ack,
-    compose_operator_alert,
     compose_summary,
 )
 from maild.routing.route_step import is_own_message
+from maild.routing.sending import queue_guarded
 from maild.routing.threads import normalise_subject, references_of, ticket_in
 from maild.routing.tokens import make_token, reply_address
 from maild.stages import MessageStep, Stage
@@ -198,24 +194,8 @@ class TicketStep(MessageStep):
 
     def _queue(self, session: Session, kind: str, recipients: Sequence[str], raw: bytes,
                message_id: str, case: Case, now: datetime) -> None:
-        """Queue one message. A recipient over the rate limit (a runaway: a forwarding loop, a
-        script writing to the service address) gets nothing more this window; that is audited
-        and the operator alerted once a window, and the ticket itself is still routed."""
         smtp = self.config.smtp
         assert smtp is not None
-        try:
-            queue(session, self.store, kind=kind, sender=smtp.from_address,
-                  recipients=recipients, raw=raw, message_id=message_id, now=now,
-                  case_id=case.id, actor=ACTOR)
-        except RateLimited as exc:
-            AuditLog(session).record(ACTOR, "rate_limited", case.ticket, kind=kind,
-                                     error=str(exc))
-            log.error("not sent case=%s kind=%s: %s", case.ticket, kind, exc)
-            details = {"case": case.ticket, "kind": kind, "error": str(exc)}
-            alert_operator(session, self.store, smtp.operator, smtp.from_address,
-                           lambda mid: compose_operator_alert(
-                               "rate_limit", details, from_address=smtp.from_address,
-                               to=list(smtp.operator), message_id=mid, now=now),
-                           label="rate-limit", now=now, case_id=case.id, actor=ACTOR,
-                           once_per=RATE_WINDOW)
+        queue_guarded(session, self.store, smtp, kind=kind, recipients=recipients, raw=raw,
+                      message_id=message_id, case=case, now=now, actor=ACTOR)
 

@@ -22,10 +22,12 @@ from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
 from maild.models import Case, Message, Timer
-from maild.outbound.outbox import new_message_id, queue
+from maild.outbound.outbox import new_message_id
+from maild.routing.alerts import queue_webhooks
 from maild.routing.clocks import SLA, clocks_of
 from maild.routing.compose import compose_summary
 from maild.routing.route_step import summary_facts
+from maild.routing.sending import queue_guarded
 from maild.stages import Stage
 
 log = logging.getLogger("maild.routing")
@@ -110,6 +112,7 @@ class TimerStep:
                               from_address=smtp.from_address, to=list(recipients),
                               reply_to=None, message_id=message_id,
                               original=self.store.get(first.sha256))
-        queue(session, self.store, kind=row.kind, sender=smtp.from_address,
-              recipients=recipients, raw=raw, message_id=message_id, now=now, case_id=case.id,
-              actor=ACTOR)
+        queue_guarded(session, self.store, smtp, kind=row.kind, recipients=recipients, raw=raw,
+                      message_id=message_id, case=case, now=now, actor=ACTOR)
+        if row.kind == "escalation" and client is not None:
+            queue_webhooks(session, self.store, client, facts, case, now, ACTOR)
