@@ -2,8 +2,9 @@
 
 Each `NAME.eml` has a `NAME.json` with the expected fields. The test prints a per-field
 accuracy table and requires 100% on every field; `deadline_text` matches by case-insensitive
-containment either way, `effective_date` is checked where the label gives one, and summaries
-must be non-empty (their wording is not asserted).
+containment either way, `effective_date` and `metrics` are checked where the label gives them
+(`"metrics": {}` asserts that no figure is read; the output omits an empty `metrics`), and
+summaries must be non-empty (their wording is not asserted).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ FIELDS = (
     "sender_verified",
     "action_required",
     "effective_date",
+    "metrics",
 )
 
 
@@ -45,6 +47,8 @@ def field_matches(name: str, expected: Any, actual: Any) -> bool:
             return expected is None and actual is None
         want, got = _normal(expected), _normal(actual)
         return bool(want and got) and (want in got or got in want)
+    if name == "metrics":
+        return bool(expected == (actual or {}))
     return bool(expected == actual)
 
 
@@ -113,3 +117,14 @@ def test_containment_rule_can_fail() -> None:
     assert field_matches("deadline_text", "bis zum 18.03.2026", "18.03.2026 23:59") is False
     assert field_matches("deadline_text", "Within 72 Hours", "respond within 72 hours")
     assert field_matches("deadline_text", "请于3日内提交", "3日内")
+
+
+def test_metrics_rule_can_fail() -> None:
+    """GIVEN a label's figures
+    WHEN compared with the parsed `metrics` (absent when empty)
+    THEN another value, a missing figure or an extra one is a mismatch; absent equals {}."""
+    assert field_matches("metrics", {"valid_tracking_rate": 88}, {"valid_tracking_rate": 88.0})
+    assert field_matches("metrics", {}, None)
+    assert not field_matches("metrics", {"valid_tracking_rate": 88}, {"valid_tracking_rate": 95.0})
+    assert not field_matches("metrics", {"valid_tracking_rate": 88}, None)
+    assert not field_matches("metrics", {}, {"late_shipment_rate": 4.0})

@@ -1,8 +1,9 @@
 """The parsed notice: the frozen value `parse_message` returns and its JSON contract.
 
-A `Notice` holds plain values only (str, None, bool, datetime, dict of lists), so the ingestion
-side can store its fields in the database as they are; `to_contract` renders exactly the object of
-DESIGN 4.1 (keys in that order) and `describe` one line for humans.
+A `Notice` holds plain values only (str, None, bool, datetime, dicts of lists or of floats), so
+the ingestion side can store its fields in the database as they are; `to_contract` renders
+exactly the object of DESIGN 4.1 (keys in that order; the optional `effective_date`, `metrics`
+and `error` only when they have a value) and `describe` one line for humans.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Notice:
     summary_zh: str = ""
     summary_en: str = ""
     effective_date: date | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
     subject: str = ""
     sent_at: datetime | None = None
     parser: str = "generic"
@@ -71,6 +73,8 @@ class Notice:
         }
         if self.effective_date is not None:
             record["effective_date"] = self.effective_date.isoformat()
+        if self.metrics:
+            record["metrics"] = dict(self.metrics)
         if self.error is not None:
             record["error"] = self.error
         return record

@@ -2,8 +2,9 @@
 
 The steps, each in its own module: parse the MIME structure once (mime), find the original
 inside a forward (forwards), tell the platform and whether the sender is genuine (platforms,
-authn), detect the language, classify (classify), find the deadline (deadlines) and identifiers,
-triage (routing.triage), and write the bilingual summary (summary).
+authn), detect the language, classify (classify), find the deadline (deadlines), identifiers and
+the figures it states (metrics), triage (routing.triage), and write the bilingual summary
+(summary).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from maild.parsers import (
     generic,
     identifiers,
     language,
+    metrics,
     mime,
     shein,
     summary,
@@ -176,9 +178,11 @@ def _parse(message: object, message_id: str | None) -> Notice:
         category = "phishing_suspect"
     if category == "phishing_suspect":
         deadline = None
-    ids = identifiers.extract(
-        f"{subject}\n{body}", spec.name, tables.labelled_cells(original.headers)
-    )
+    markup = tables.html_part(original.headers)
+    grid = tables.read_tables(markup) if markup else []
+    ids = identifiers.extract(f"{subject}\n{body}", spec.name, tables.pairs(grid))
+    # A phishing mail's figures are as made up as its deadline: no rule may escalate on them.
+    figures = metrics.extract(f"{subject}\n{body}", grid) if category != "phishing_suspect" else {}
     reinstated = category == "appeal_decision" and _is_reinstated(body)
     action = _action_required(category, deadline is not None, reinstated)
     rules = default_rules()
@@ -211,6 +215,7 @@ def _parse(message: object, message_id: str | None) -> Notice:
         summary_zh=summary.render(facts, "zh"),
         summary_en=summary.render(facts, "en"),
         effective_date=effective.date() if effective and category == "policy_update" else None,
+        metrics=figures,
         subject=subject,
         sent_at=original.sent_at,
         parser=spec.name,
