@@ -92,7 +92,7 @@ def extract(text: str, grid: Sequence[Sequence[tables.Row]] = ()) -> dict[str, f
     key (`metric_labels.METRIC_KEYS`); percentages in percent (93.5 for "93.5%")."""
     found = _read(text[:SCAN_CHARS])
     if grid:
-        found.update(_read("\n".join(_table_lines(grid))))
+        found.update(_read("\n".join(_table_lines(grid))[:SCAN_CHARS]))
     return found
 
 
