@@ -103,11 +103,11 @@ RATE_LABELS: dict[str, dict[str, tuple[str, ...]]] = {
 RATING_LABELS: dict[str, tuple[str, ...]] = {
     "en": (r"Account Health Rating", r"\bAHR\b"),
     "de": (r"Kontostatus-?Bewertung", r"Kontozustandsbewertung"),
-    "fr": (r"(?:évaluation|note) de (?:l'état|santé) du compte",),
-    "es": (r"calificación (?:del estado|de (?:la )?salud) de la cuenta",),
-    "it": (r"valutazione (?:dello stato|della salute) dell'account",),
+    "fr": (r"évaluation de l'état du compte", r"note de santé du compte"),
+    "es": (r"calificación del estado de la cuenta", r"calificación de (?:la )?salud de la cuenta"),
+    "it": (r"valutazione dello stato dell'account", r"valutazione della salute dell'account"),
     "ja": (r"アカウント健全性(?:評価|スコア)",),
-    "zh": (r"账户(?:健康|状况)(?:评级|评分)",),
+    "zh": (r"账户健康(?:评级|评分)", r"账户状况(?:评级|评分)"),
 }
 
 # Violation points (AliExpress, Temu): the count in group 1. A running total ("累计12分", "total of
@@ -127,6 +127,8 @@ POINT_PATTERNS: dict[str, tuple[str, ...]] = {
     "ja": (r"違反(?:点数|ポイント)[^\n。、]{0,12}?(\d{1,3}) ?(?:点|ポイント)",),
     "zh": (r"(?:违规|扣分|积分|累计)[^\n。；;，,\d]{0,12}?(\d{1,3}) ?分(?![钟时的以])",),
 }
+# One of these must follow a points figure: a cheap second gate before the patterns run.
+POINT_UNITS: tuple[str, ...] = ("point", "punkt", "punti", "punto", "分", "点", "ポイント")
 # Words that make a points figure a running total.
 TOTAL_CUES = r"累计|累積|\btotal\b|insgesamt|\bcumul|acumulad|cumulativ"
 # Words that make a points figure a rule, not the store's count ("每单扣除2分", "per order").

@@ -24,6 +24,7 @@ from maild.parsers import tables
 from maild.parsers.metric_labels import (
     BOUNDS,
     POINT_PATTERNS,
+    POINT_UNITS,
     RATE_LABELS,
     RATING_LABELS,
     RULE_CUES,
@@ -35,6 +36,7 @@ SCAN_CHARS = 20_000
 WINDOW = 90  # characters before a percent sign in which its label must stand
 MAX_FIGURES = 30  # percent signs looked at per text (a fee table may list hundreds)
 MAX_RATING = 1000
+RATING_BEFORE, RATING_AFTER = 40, 120  # around a literal of a rating label: label, gap, value
 MAX_POINTS = 999
 # Between a label and its figure: no line break, comma, semicolon or other percent figure, and no
 # sentence end (a dot before a space); dots inside "Amazon.com.au" and dot leaders "..... 95.1%"
@@ -114,10 +116,9 @@ def _read(text: str) -> dict[str, float]:
     if "%" in text or "％" in text:
         for key, value in _rates(text):
             found.setdefault(key, value)
-    if _RATING_GATE is None or any(literal in lowered for literal in _RATING_GATE):
-        rating = _rating(text)
-        if rating is not None:
-            found["account_health_rating"] = rating
+    rating = _rating(text, lowered)
+    if rating is not None:
+        found["account_health_rating"] = rating
     points = _points(text, lowered)
     if points is not None:
         found["violation_points"] = points
@@ -148,8 +149,34 @@ def _rates(text: str) -> Iterable[tuple[str, float]]:
             yield label.lastgroup, value
 
 
-def _rating(text: str) -> float | None:
-    """The first Account Health Rating stated as a number 0-1000 (not a threshold)."""
+def _rating(text: str, lowered: str) -> float | None:
+    """The first Account Health Rating stated as a number 0-1000 (not a threshold), looked for
+    only around the places where a literal of its labels occurs ("ahr" also sits in "Jahr")."""
+    if _RATING_GATE is None:
+        return _first_rating(text)
+    starts = sorted(
+        position
+        for literal in _RATING_GATE
+        for position in _occurrences(lowered, literal, MAX_FIGURES)
+    )
+    for position in starts[:MAX_FIGURES]:
+        window = text[max(0, position - RATING_BEFORE) : position + RATING_AFTER]
+        rating = _first_rating(window)
+        if rating is not None:
+            return rating
+    return None
+
+
+def _occurrences(lowered: str, literal: str, limit: int) -> list[int]:
+    found: list[int] = []
+    position = lowered.find(literal)
+    while position >= 0 and len(found) < limit:
+        found.append(position)
+        position = lowered.find(literal, position + 1)
+    return found
+
+
+def _first_rating(text: str) -> float | None:
     for match in _RATING.finditer(text):
         if _BOUND.search(match.group("gap")):
             continue
@@ -162,7 +189,9 @@ def _rating(text: str) -> float | None:
 def _points(text: str, lowered: str) -> float | None:
     """Violation points: the first running total stated, else the first count; rules ("每单扣除
     2分", "2 points per order") are not the store's count."""
-    if _POINTS_GATE is not None and not any(literal in lowered for literal in _POINTS_GATE):
+    if not any(unit in lowered for unit in POINT_UNITS) or (
+        _POINTS_GATE is not None and not any(literal in lowered for literal in _POINTS_GATE)
+    ):
         return None
     totals: list[tuple[int, int]] = []
     counts: list[tuple[int, int]] = []

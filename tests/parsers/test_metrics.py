@@ -55,6 +55,8 @@ def test_corpus_notices_in_each_language(name: str, expected: dict[str, float]) 
         ("Ihre Kontostatus-Bewertung ist auf 180 gesunken.", {"account_health_rating": 180.0}),
         ("Votre taux de défaut de commande est de 1,4 %.", {"order_defect_rate": 1.4}),
         ("Tu tasa de entregas a tiempo es del 88 %.", {"on_time_delivery_rate": 88.0}),
+        ("La calificación de salud de la cuenta es 180.", {"account_health_rating": 180.0}),
+        ("账户健康评级：230", {"account_health_rating": 230.0}),
         ("Il tasso di spedizioni in ritardo è del 5,1%.", {"late_shipment_rate": 5.1}),
         ("Il tasso di risposta è 72%.", {"seller_response_rate": 72.0}),
         ("お客様の出荷遅延率は5.1%です。", {"late_shipment_rate": 5.1}),
