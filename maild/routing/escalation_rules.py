@@ -52,7 +52,7 @@ class NoticeLike(Protocol):
     @property
     def identifiers(self) -> Mapping[str, Sequence[str]]: ...
     @property
-    def metrics(self) -> Mapping[str, float]: ...
+    def metrics(self) -> Mapping[str, float] | None: ...  # None: a row stored before metrics
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,8 @@ class MetricCondition:
     below: float | None = None
     above: float | None = None
 
-    def holds(self, metrics: Mapping[str, float]) -> bool:
-        value = metrics.get(self.metric)
+    def holds(self, metrics: Mapping[str, float] | None) -> bool:
+        value = (metrics or {}).get(self.metric)
         if value is None:
             return False
         if self.below is not None and not value < self.below:

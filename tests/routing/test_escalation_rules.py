@@ -84,11 +84,14 @@ def test_valid_tracking_rate_below_95_escalates_and_95_1_does_not() -> None:
 
 
 def test_a_notice_without_the_figure_never_matches_a_metric_rule() -> None:
-    """GIVEN a metric rule and a notice that states no figure
+    """GIVEN a metric rule and a notice that states no figure (or a stored row whose metrics
+    column is still null)
     WHEN matched
     THEN it does not match (a missing figure is not zero)."""
     notice = Notice(message_id=None, platform="amazon", category="suspension", priority="P0")
     assert matching_rules(_rules(RULES), notice, "") == []
+    stored_before_metrics = dataclasses.replace(notice, metrics=None)  # type: ignore[arg-type]
+    assert matching_rules(_rules(RULES), stored_before_metrics, "") == []
 
 
 def test_above_and_range() -> None:
