@@ -31,6 +31,7 @@ from maild.config_clients import (
 from maild.config_smtp import SmtpSettings, parse_fallback, parse_smtp
 from maild.config_table import Secret, Table, is_loopback, read_toml, resolve
 from maild.errors import ConfigError
+from maild.routing.escalation_rules import Rule, rules_from
 
 __all__ = ["Client", "Config", "ConfigError", "ImapAccount", "MaildirSource", "Secret",
            "SmtpSettings", "is_loopback", "load_config", "parse_config"]
@@ -104,6 +105,7 @@ class Config:
     smtp: SmtpSettings | None = None
     fallback: tuple[str, ...] = ()
     clients: tuple[Client, ...] = ()
+    escalations: tuple[Rule, ...] = ()  # [[escalation]]: rules for every client
     client_files: tuple[Path, ...] = ()
 
     def raw_store(self) -> RawStore:
@@ -323,9 +325,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
     accounts, maildirs = _sources(top)
     clients = _clients(top, path)
     client_files = tuple(c.source for c in clients if c.source is not None and c.source != path)
+    escalations = rules_from(top)
     top.check_unknown()
     return Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
-                  clients=clients, client_files=client_files, **values)
+                  clients=clients, client_files=client_files, escalations=escalations,
+                  **values)
 
 
 def load_config(path: Path | None) -> Config:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from maild.config_table import Secret, Table, plain_of, read_toml
 from maild.errors import ConfigError
+from maild.routing.escalation_rules import Rule, rules_from
 from maild.routing.triage import PRIORITIES, TriageRules, rules_with
 
 CLIENTS_DIR = "clients.d"
@@ -106,6 +107,7 @@ class Client:
     source: Path | None = None
     triage: TriageRules | None = None  # the default table with this client's overrides
     at_once: tuple[str, ...] = ("P0", "P1", "P2")  # priorities summarised at once
+    escalations: tuple[Rule, ...] = ()  # [[client.escalation]]: this client's own rules
     digest_at: time = time(18, 0)  # when the others go out together, in the client's zone
 
     @property
@@ -171,6 +173,7 @@ def parse_client(table: Table, source: Path | None) -> Client:
     client = Client(id=client_id, stores=stores, source=source,
                     webhooks=tuple(_webhook(t) for t in table.tables("webhook")),
                     triage=_triage(table), at_once=_at_once(table),
+                    escalations=rules_from(table),
                     digest_at=_digest_at(table), **fields)
     table.check_unknown()
     return client

@@ -42,7 +42,8 @@ def notice_row(message: Message, parsed: ParsedNotice) -> Notice:
         action_required=parsed.action_required, subject=storable(parsed.subject),
         sent_at=parsed.sent_at, summary_zh=storable(parsed.summary_zh),
         summary_en=storable(parsed.summary_en), parser=storable(parsed.parser),
-        version=__version__, error=optional(parsed.error), parsed_at=datetime.now(UTC))
+        version=__version__, error=optional(parsed.error), parsed_at=datetime.now(UTC),
+        metrics=dict(parsed.metrics))
 
 
 class ParseStep(MessageStep):

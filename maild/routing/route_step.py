@@ -15,8 +15,8 @@ forwarded into a watched mailbox) are recognised and never summarised again (loo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -42,6 +42,7 @@ from maild.routing.compose import (
     compose_summary,
 )
 from maild.routing.digests import hold
+from maild.routing.escalation_rules import matching_rules
 from maild.routing.matching import Match, match_client
 from maild.routing.sending import queue_guarded
 from maild.routing.threads import normalise_subject, references_of
@@ -62,6 +63,19 @@ class Plan:
     match: Match
     own: bool
     references: tuple[str, ...]
+    text: str  # the body as text: escalation rules may match on it
+
+
+@dataclass(frozen=True)
+class _Triaged:
+    """A notice as escalation rules see it: with the priority triage gave it."""
+
+    platform: str
+    marketplace: str | None
+    category: str
+    priority: str
+    identifiers: Mapping[str, Sequence[str]]
+    metrics: Mapping[str, float] | None
 
 
 def is_own_message(raw: bytes) -> bool:
@@ -89,10 +103,9 @@ class RouteStep(MessageStep):
         raw = self.store.get(message.sha256)
         notice = message.notice
         assert notice is not None, "a parsed message has its notice"
-        parsed = parse_bytes(raw)
-        match = match_client(raw, notice.platform, notice.marketplace, body_text(parsed),
-                             self.config.clients)
-        return Plan(raw, match, is_own_message(raw), tuple(references_of(raw)))
+        text = body_text(parse_bytes(raw))
+        match = match_client(raw, notice.platform, notice.marketplace, text, self.config.clients)
+        return Plan(raw, match, is_own_message(raw), tuple(references_of(raw)), text)
 
     def apply(self, session: Session, message: Message, plan: Plan) -> Stage:
         notice = message.notice
@@ -161,10 +174,47 @@ class RouteStep(MessageStep):
             queue_webhooks(session, self.store, client, summary_facts(
                 notice, linked.case, client, sla_due=sla_due_of(session, linked.case)),
                 linked.case, now, ACTOR)
+        self._escalate_by_rules(session, message, notice, plan, linked.case, client, priority,
+                                now)
         if linked.case.state in ("new", "reopened"):
             set_state(session, linked.case, "triaged", ACTOR)
         log.info("routed message=%d case=%s client=%s priority=%s (%s)", message.id,
                  linked.case.ticket, client.id if client else "-", priority, reason)
+
+    def _escalate_by_rules(self, session: Session, message: Message, notice: Notice,
+                           plan: Plan, case: Case, client: Client | None, priority: str,
+                           now: datetime) -> None:
+        """Config escalation rules (``[[escalation]]`` for everyone, ``[[client.escalation]]``
+        for the client) on the triaged notice, its text and the figures it states (e.g. an
+        Account Health Rating below 200): each rule that matches escalates at once to its
+        ``escalate_to``, the client's and the advisors, by mail and chat card."""
+        rules = self.config.escalations + (client.escalations if client else ())
+        seen = _Triaged(notice.platform, notice.marketplace, notice.category, priority,
+                        notice.identifiers, notice.metrics)
+        smtp = self.config.smtp
+        for rule in matching_rules(rules, seen, plan.text):
+            recipients = tuple(dict.fromkeys((*rule.escalate_to,
+                                              *(client.escalate_to if client else ()),
+                                              *(client.advisors if client else ()))))
+            AuditLog(session).record(ACTOR, "escalation", case.ticket, rule=rule.name,
+                                     to=list(recipients))
+            log.warning("escalation case=%s rule=%s", case.ticket, rule.name)
+            facts = replace(summary_facts(notice, case, client,
+                                          sla_due=sla_due_of(session, case)),
+                            is_update=True, alert="escalation",
+                            update_note=f"escalation rule {rule.name!r} matched")
+            if smtp is not None and recipients:
+                message_id = new_message_id(smtp.from_address, f"{case.ticket}.escalation")
+                raw = compose_summary(facts, audience="advisor", languages=("en", "zh"),
+                                      zone=ZoneInfo(client.timezone) if client
+                                      else ZoneInfo("UTC"), now=now,
+                                      from_address=smtp.from_address, to=list(recipients),
+                                      reply_to=None, message_id=message_id, original=plan.raw)
+                queue_guarded(session, self.store, smtp, kind="escalation",
+                              recipients=recipients, raw=raw, message_id=message_id, case=case,
+                              now=now, actor=ACTOR)
+            if client is not None:
+                queue_webhooks(session, self.store, client, facts, case, now, ACTOR)
 
     def _announcement_clients(self, notice: Notice, matched: Client | None) -> list[Client]:
         """For a policy announcement: every client with a store on its platform and

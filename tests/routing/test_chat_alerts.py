@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from maild.config import load_config
 from maild.db import make_engine, session_factory, upgrade
-from maild.models import Outbound, Receipt
+from maild.models import AuditEvent, Message, Notice, Outbound, Receipt
 from tests.outbound.test_webhooks import SECRET, TOKEN, Receiver, _serve, dingtalk, url_of
 from tests.routing.test_route_and_send import CONFIG, SECRET_ENV, Pipeline, notice
 from tests.support import SmtpSink
@@ -83,3 +83,58 @@ def test_a_lower_priority_or_a_refused_signature_is_handled(
     rows = [r for r in pipe.outbound() if r.kind == "webhook:dingtalk"]
     assert [r.stage for r in rows] == ["failed"]
     assert any(r.kind == "operator_alert" for r in pipe.outbound())
+
+
+RULE = """
+[[escalation]]
+name = "Amazon Account Health below 200"
+platform = "amazon"
+metric = "account_health_rating"
+below = 200
+escalate_to = ["lead@advisor.example"]
+"""
+AHR_NOTICE = Path(__file__).resolve().parents[1] / "corpus" / "amazon" / \
+    "us_policy_warning_ahr_at_risk_html.eml"
+
+
+@pytest.fixture
+def ruled(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+          monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    """The routing pipeline with one config escalation rule on a figure the parser reads."""
+    monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
+    path = tmp_path / "maild.toml"
+    path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
+                                  secret_env=SECRET_ENV) + RULE, encoding="utf-8")
+    config = load_config(path)
+    upgrade(config.database)
+    engine = make_engine(config.database)
+    try:
+        yield Pipeline(config, session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def test_a_rule_on_a_parsed_figure_escalates_at_once(ruled: Pipeline,
+                                                      smtp_sink: SmtpSink) -> None:
+    """GIVEN the rule "Amazon Account Health Rating below 200" WHEN a warning stating a rating
+    of 150 reaches a client THEN it escalates at once to the rule's address and the advisors;
+    WHEN the same warning states 250 THEN nothing escalates."""
+    raw = b"Delivered-To: acme@inbox.advisor.example\r\n" + AHR_NOTICE.read_bytes()
+    ruled.deliver(raw)
+    escalations = [row for row in ruled.outbound() if row.kind == "escalation"]
+    assert len(escalations) == 1
+    assert set(escalations[0].recipients) == {"lead@advisor.example", "anna@advisor.example"}
+    with ruled.sessions() as session:
+        events = session.scalars(select(AuditEvent.detail).where(
+            AuditEvent.action == "escalation")).all()
+    assert len(events) == 1 and "Account Health below 200" in events[0]
+
+    ruled.deliver(b"Delivered-To: acme@inbox.advisor.example\r\nContent-Type: text/plain\r\n"
+                  b"From: Amazon <seller-performance@amazon.com>\r\n"
+                  b"Subject: Your account health\r\nMessage-ID: <ahr-250@amazon.com>\r\n\r\n"
+                  b"Your Account Health Rating is 250. Keep it up.\r\n")
+    with ruled.sessions() as session:
+        read = session.scalars(select(Notice.metrics).join(Message).where(
+            Message.message_id == "<ahr-250@amazon.com>")).one()
+    assert read == {"account_health_rating": 250}  # read, and above the bound
+    assert len([row for row in ruled.outbound() if row.kind == "escalation"]) == 1
