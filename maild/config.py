@@ -13,7 +13,9 @@ reader they share.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from maild.config_clients import (
 from maild.config_smtp import SmtpSettings, parse_fallback, parse_smtp
 from maild.config_table import Secret, Table, is_loopback, read_toml, resolve
 from maild.errors import ConfigError
+from maild.routing.calendar import DEFAULT_SLA_TIERS, SlaTier
 from maild.routing.escalation_rules import Rule, rules_from
 
 __all__ = ["Client", "Config", "ConfigError", "ImapAccount", "MaildirSource", "Secret",
@@ -106,6 +109,7 @@ class Config:
     fallback: tuple[str, ...] = ()
     clients: tuple[Client, ...] = ()
     escalations: tuple[Rule, ...] = ()  # [[escalation]]: rules for every client
+    sla_tiers: Mapping[str, SlaTier] = field(default_factory=lambda: dict(DEFAULT_SLA_TIERS))
     client_files: tuple[Path, ...] = ()
 
     def raw_store(self) -> RawStore:
@@ -296,11 +300,11 @@ def _unique(table: Table, name: str, seen: set[str]) -> None:
     seen.add(name)
 
 
-def _clients(top: Table, path: Path | None) -> tuple[Client, ...]:
+def _clients(top: Table, path: Path | None, tiers: Sequence[str]) -> tuple[Client, ...]:
     """``[[client]]`` of the main file, then one client per ``clients.d`` file; ids unique."""
-    clients = [parse_client(table, path) for table in top.tables("client")]
+    clients = [parse_client(table, path, tiers) for table in top.tables("client")]
     if path is not None:
-        clients += load_clients_dir(path.parent / CLIENTS_DIR, top.base)
+        clients += load_clients_dir(path.parent / CLIENTS_DIR, top.base, tiers)
     for i, client in enumerate(clients):
         first = next((c for c in clients[:i] if c.id == client.id), None)
         if first is not None:
@@ -323,13 +327,31 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
                                       "HMAC of the reply tokens in reply_address")
     fallback = parse_fallback(top.table("fallback"))
     accounts, maildirs = _sources(top)
-    clients = _clients(top, path)
+    tiers = _sla_tiers(top)
+    clients = _clients(top, path, tuple(tiers))
     client_files = tuple(c.source for c in clients if c.source is not None and c.source != path)
     escalations = rules_from(top)
     top.check_unknown()
     return Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
                   clients=clients, client_files=client_files, escalations=escalations,
-                  **values)
+                  sla_tiers=tiers, **values)
+
+
+def _sla_tiers(top: Table) -> dict[str, SlaTier]:
+    """``[sla.NAME]`` tables (``hours``, ``counted_in = "calendar"|"service"``) over the
+    defaults: standard = 48 calendar hours, expedited = 4 service hours."""
+    tiers = dict(DEFAULT_SLA_TIERS)
+    section = top.table("sla")
+    if section is None:
+        return tiers
+    for name in list(section.data):
+        tier = section.table(name, required=True)
+        assert tier is not None
+        counted_in = tier.choice("counted_in", ("calendar", "service"), "calendar")
+        tiers[name] = SlaTier(timedelta(hours=tier.seconds("hours", 48.0)),
+                              "service" if counted_in == "service" else "calendar")
+        tier.check_unknown()
+    return tiers
 
 
 def load_config(path: Path | None) -> Config:

@@ -15,7 +15,7 @@ order. Webhook URLs and signing secrets are `Secret`s, read when an alert is sen
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import time
 from functools import cache
@@ -28,7 +28,6 @@ from maild.routing.escalation_rules import Rule, rules_from
 from maild.routing.triage import PRIORITIES, TriageRules, rules_with
 
 CLIENTS_DIR = "clients.d"
-SLA_TIERS = ("standard", "expedited")
 SERVICE_DAYS = ("business", "every")
 WEBHOOK_KINDS = ("feishu", "dingtalk", "wecom", "slack")
 # Feishu/Lark and DingTalk sign a bot's messages with a secret; WeCom and Slack incoming
@@ -108,6 +107,8 @@ class Client:
     triage: TriageRules | None = None  # the default table with this client's overrides
     at_once: tuple[str, ...] = ("P0", "P1", "P2")  # priorities summarised at once
     escalations: tuple[Rule, ...] = ()  # [[client.escalation]]: this client's own rules
+    sla_reminders: tuple[float, ...] = (50.0, 80.0)  # percent of the SLA time elapsed
+    deadline_reminders: tuple[float, ...] = (24.0, 4.0)  # hours before the platform deadline
     digest_at: time = time(18, 0)  # when the others go out together, in the client's zone
 
     @property
@@ -147,7 +148,8 @@ def _calendars() -> dict[str, tuple[str, ...]]:
             for country, subdivisions in holidays.list_supported_countries().items()}
 
 
-def parse_client(table: Table, source: Path | None) -> Client:
+def parse_client(table: Table, source: Path | None,
+                 tiers: Sequence[str] = ("standard", "expedited")) -> Client:
     """Validate one client table (``[[client]]`` or a whole ``clients.d`` file)."""
     client_id: str = table.string("id")
     if not _CLIENT_ID.fullmatch(client_id):
@@ -156,7 +158,7 @@ def parse_client(table: Table, source: Path | None) -> Client:
     fields = {
         "name": table.string("name"), "languages": _languages(table),
         "timezone": _timezone(table), "calendar": _calendar(table), "hours": _hours(table),
-        "sla": table.choice("sla", SLA_TIERS, "standard"),
+        "sla": table.choice("sla", tuple(tiers), "standard"),  # a tier of [sla]
         "decision_maker": table.address("decision_maker", table.string("decision_maker"),
                                         display=True),
         "summary_to": table.addresses("summary_to"), "advisors": table.addresses("advisors"),
@@ -174,9 +176,24 @@ def parse_client(table: Table, source: Path | None) -> Client:
                     webhooks=tuple(_webhook(t) for t in table.tables("webhook")),
                     triage=_triage(table), at_once=_at_once(table),
                     escalations=rules_from(table),
+                    sla_reminders=_numbers(table, "sla_reminders", (50.0, 80.0), top=100.0),
+                    deadline_reminders=_numbers(table, "deadline_reminders", (24.0, 4.0)),
                     digest_at=_digest_at(table), **fields)
     table.check_unknown()
     return client
+
+
+def _numbers(table: Table, key: str, default: tuple[float, ...], *,
+             top: float | None = None) -> tuple[float, ...]:
+    """A list of positive numbers (percents below ``top``, or hours), e.g. the reminder moments
+    ``sla_reminders = [50, 80]`` or ``deadline_reminders = [24, 4]``; ``[]`` turns them off."""
+    values = table.get(key, list, list(default))
+    for i, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 \
+                or (top is not None and value >= top):
+            limit = f" and below {top:g}" if top is not None else ""
+            raise table.fail(f"{key}[{i}]", f"must be a number above 0{limit}, not {value!r}")
+    return tuple(float(v) for v in values)
 
 
 def _at_once(table: Table) -> tuple[str, ...]:
@@ -315,7 +332,8 @@ def clients_dir_files(folder: Path) -> list[Path]:
     return files
 
 
-def load_clients_dir(folder: Path, base: Path) -> Iterator[Client]:
+def load_clients_dir(folder: Path, base: Path,
+                     tiers: Sequence[str] = ("standard", "expedited")) -> Iterator[Client]:
     """Each file of ``clients.d`` as one client; errors name that file and the key."""
     for path in clients_dir_files(folder):
         data = read_toml(path)
@@ -324,4 +342,4 @@ def load_clients_dir(folder: Path, base: Path) -> Iterator[Client]:
             raise table.fail("client", "a clients.d file holds one client's keys at the top "
                                        "level (id = ..., [[store]], [[webhook]]), "
                                        "not [[client]]")
-        yield parse_client(table, path)
+        yield parse_client(table, path, tiers)

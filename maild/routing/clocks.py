@@ -8,15 +8,16 @@
   first draft, counted in the client's service hours on its business calendar
   (:mod:`maild.routing.calendar`). The reply path stops it at the first draft.
 
-Each clock gets timers (rows, see :class:`maild.models.Timer`): reminders to the advisors at
-``SLA_REMINDERS`` of the SLA time and ``PLATFORM_REMINDERS`` before the platform deadline, and an
-escalation when a clock is breached; a P0 case escalates at once. Moving a clock cancels and
+Each clock gets timers (rows, see :class:`maild.models.Timer`): reminders to the advisors when
+the client's ``sla_reminders`` percents of the SLA time have passed (default 50 and 80) and its
+``deadline_reminders`` hours before the platform deadline (default 24 and 4), and an escalation
+when a clock is breached; a P0 case escalates at once. Moving a clock cancels and
 replaces its pending timers; closing a case cancels them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,13 +27,15 @@ from sqlalchemy.orm import Session
 from maild.audit import AuditLog
 from maild.config import Client
 from maild.models import Case, Clock, Timer
-from maild.routing.calendar import sla_due
+from maild.routing.calendar import SlaTier, sla_due
 from maild.routing.standing_rules import platform_deadline
 from maild.stages import Stage
 
-SLA_REMINDERS = (0.5, 0.8)  # shares of the SLA time after which the advisors are reminded
-PLATFORM_REMINDERS = (timedelta(hours=24), timedelta(hours=4))  # before the platform deadline
 PLATFORM, SLA = "platform", "sla"
+# Without a client (unmatched mail, whose fallback recipients get the reminders): the defaults
+# every client has unless it sets ``sla_reminders`` / ``deadline_reminders``.
+DEFAULT_SLA_REMINDERS = (50.0, 80.0)  # percent of the SLA time elapsed
+DEFAULT_DEADLINE_REMINDERS = (24.0, 4.0)  # hours before the platform deadline
 
 
 @dataclass(frozen=True)
@@ -43,25 +46,28 @@ class PlannedTimer:
     due_at: datetime
 
 
-def plan_timers(kind: str, started: datetime, due: datetime, now: datetime) -> list[PlannedTimer]:
-    """The reminders and the breach escalation of one clock; those already past are left out
-    (a notice that arrives with 3 hours left gets no 24-hour reminder)."""
+def plan_timers(kind: str, started: datetime, due: datetime, now: datetime,
+                client: Client | None = None) -> list[PlannedTimer]:
+    """The reminders (the client's ``sla_reminders`` / ``deadline_reminders``) and the breach
+    escalation of one clock; those already past are left out (a notice that arrives with 3
+    hours left gets no 24-hour reminder)."""
     planned: list[PlannedTimer] = []
     if kind == SLA:
         span = due - started
-        planned += [PlannedTimer("reminder", SLA, f"{int(share * 100)}% of the SLA time",
-                                 started + span * share) for share in SLA_REMINDERS]
+        percents = client.sla_reminders if client else DEFAULT_SLA_REMINDERS
+        planned += [PlannedTimer("reminder", SLA, f"{percent:g}% of the SLA time",
+                                 started + span * (percent / 100)) for percent in percents]
     else:
-        planned += [PlannedTimer("reminder", PLATFORM, f"{int(before.total_seconds() // 3600)} h "
-                                 f"before the platform deadline", due - before)
-                    for before in PLATFORM_REMINDERS]
+        hours = client.deadline_reminders if client else DEFAULT_DEADLINE_REMINDERS
+        planned += [PlannedTimer("reminder", PLATFORM, f"{before:g} h before the platform "
+                                 f"deadline", due - timedelta(hours=before)) for before in hours]
     planned.append(PlannedTimer("escalation", kind, f"{kind} deadline breached", due))
     return [timer for timer in planned if timer.due_at > now]
 
 
 def start_clocks(session: Session, case: Case, client: Client | None, *, deadline: datetime | None,
                  platform: str, category: str, marketplace: str | None, received: datetime,
-                 now: datetime, actor: str) -> None:
+                 now: datetime, actor: str, tiers: Mapping[str, SlaTier] | None = None) -> None:
     """Set or move the case's clocks for a notice received at ``received`` (its own
     ``deadline`` first, else the standing rule), and schedule their timers."""
     source = "stated in the notice"
@@ -71,9 +77,9 @@ def start_clocks(session: Session, case: Case, client: Client | None, *, deadlin
             deadline, rule = found
             source = f"standing rule: {rule.source}"
     if deadline is not None:
-        _set_clock(session, case, PLATFORM, received, deadline, source, now, actor)
+        _set_clock(session, case, client, PLATFORM, received, deadline, source, now, actor)
     if client is not None and _clock(session, case, SLA) is None:
-        _set_clock(session, case, SLA, received, sla_due(received, client),
+        _set_clock(session, case, client, SLA, received, sla_due(received, client, tiers),
                    f"SLA {client.sla}", now, actor)
     if case.priority == "P0" and not session.scalars(select(Timer.id).where(
             Timer.case_id == case.id, Timer.label == "P0: at once")).first():
@@ -113,8 +119,9 @@ def _clock(session: Session, case: Case, kind: str) -> Clock | None:
                                                Clock.kind == kind)).first()
 
 
-def _set_clock(session: Session, case: Case, kind: str, started: datetime, due: datetime,
-               source: str, now: datetime, actor: str) -> None:
+def _set_clock(session: Session, case: Case, client: Client | None, kind: str,
+               started: datetime, due: datetime, source: str, now: datetime,
+               actor: str) -> None:
     clock = _clock(session, case, kind)
     audit = AuditLog(session)
     if kind == PLATFORM:
@@ -132,7 +139,8 @@ def _set_clock(session: Session, case: Case, kind: str, started: datetime, due: 
     else:
         return
     session.flush()
-    for timer in plan_timers(kind, started if clock is None else clock.started_at, due, now):
+    for timer in plan_timers(kind, started if clock is None else clock.started_at, due, now,
+                             client):
         session.add(Timer(case_id=case.id, kind=timer.kind, clock=timer.clock,
                           label=timer.label, due_at=timer.due_at,
                           stage=Stage.SCHEDULED.value, attempts=0, created_at=now))

@@ -158,7 +158,7 @@ class RouteStep(MessageStep):
         start_clocks(session, linked.case, client, deadline=notice.deadline,
                      platform=notice.platform, category=notice.category,
                      marketplace=notice.marketplace, received=message.received_at, now=now,
-                     actor=ACTOR)
+                     actor=ACTOR, tiers=self.config.sla_tiers)
         if client is plan.match.client or message.case_id is None:
             message.case_id = linked.case.id
         reason = (plan.match.reason if client is plan.match.client

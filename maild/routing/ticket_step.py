@@ -139,7 +139,8 @@ class TicketStep(MessageStep):
         message.case_id = case.id
         start_clocks(session, case, client, deadline=None, platform="other",
                      category="client_request", marketplace=None,
-                     received=message.received_at, now=now, actor=ACTOR)
+                     received=message.received_at, now=now, actor=ACTOR,
+                     tiers=self.config.sla_tiers)
         audit.record(ACTOR, "ticket", message.sha256, case=case.ticket, urgent=urgent,
                      client=client.id if client else None, sender=plan.sender,
                      reason="known client contact" if client else "unknown sender")

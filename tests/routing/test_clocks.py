@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -135,3 +136,40 @@ def test_two_timer_runners_fire_each_timer_once(routing: Pipeline) -> None:  # n
     with routing.sessions() as session:
         assert len(session.scalars(select(Case)).all()) == 10
     assert len(fired_timers) == 10 and len(reminders) == 10
+
+
+def test_sla_tiers_and_reminder_moments_are_config(tmp_path: Path) -> None:
+    """GIVEN a [sla.gold] tier of 8 service hours and a client on it with its own reminder
+    moments WHEN loaded THEN the SLA clock counts 8 service hours and the timers are the
+    client's; WHEN a moment is out of range or the tier unknown THEN the error names the key."""
+    from maild.config import load_config
+    from maild.routing.calendar import sla_due
+    from maild.routing.clocks import plan_timers
+
+    base = tmp_path / "maild.toml"
+    client = ('[[client]]\nid = "acme"\nname = "Acme"\nlanguages = ["en"]\n'
+              'timezone = "Asia/Shanghai"\ncalendar = "CN"\nhours = "09:00-21:00"\n'
+              'decision_maker = "boss@acme.example"\nsummary_to = ["ops@acme.example"]\n'
+              'advisors = ["anna@advisor.example"]\nsla = "gold"\n'
+              'sla_reminders = [25, 75]\ndeadline_reminders = [48]\n\n'
+              '[[client.store]]\nplatform = "amazon"\nname = "Acme"\n'
+              'addresses = ["acme@inbox.advisor.example"]\n')
+    base.write_text('[sla.gold]\nhours = 8\ncounted_in = "service"\n\n' + client)
+    config = load_config(base)
+    acme = config.clients[0]
+    monday_8pm = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai
+    due = sla_due(monday_8pm, acme, config.sla_tiers)
+    assert due == datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # 1 h Monday + 7 h from 09:00 Tuesday
+    labels = [t.label for t in plan_timers("sla", monday_8pm, due, monday_8pm, acme)]
+    assert labels == ["25% of the SLA time", "75% of the SLA time", "sla deadline breached"]
+    platform = [t.label for t in plan_timers("platform", monday_8pm, due + timedelta(days=5),
+                                             monday_8pm, acme)]
+    assert platform == ["48 h before the platform deadline", "platform deadline breached"]
+
+    from maild.errors import ConfigError
+    for text, key in (("sla_reminders = [25, 75]", "sla_reminders = [25, 120]"),
+                      ('sla = "gold"', 'sla = "platinum"')):
+        base.write_text('[sla.gold]\nhours = 8\ncounted_in = "service"\n\n'
+                        + client.replace(text, key))
+        with pytest.raises(ConfigError, match=r"client\[0\]\.(sla_reminders\[1\]|sla)"):
+            load_config(base)
