@@ -11,11 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from maild.config import load_config
-from maild.db import make_engine, session_factory, upgrade
 from maild.models import AuditEvent, Message, Notice, Outbound, Receipt
 from tests.outbound.test_webhooks import SECRET, TOKEN, Receiver, _serve, dingtalk, url_of
-from tests.routing.test_route_and_send import CONFIG, SECRET_ENV, Pipeline, notice
+from tests.routing.test_route_and_send import SECRET_ENV, Pipeline, notice, pipeline_for
 from tests.support import SmtpSink
 
 WEBHOOK = """
@@ -35,16 +33,8 @@ def alerting(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
         monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
         monkeypatch.setenv("TEST_DINGTALK_URL", url_of("dingtalk", receiver.port))
         monkeypatch.setenv("TEST_DINGTALK_SECRET", SECRET)
-        path = tmp_path / "maild.toml"
-        path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
-                                      secret_env=SECRET_ENV) + WEBHOOK, encoding="utf-8")
-        config = load_config(path)
-        upgrade(config.database)
-        engine = make_engine(config.database)
-        try:
-            yield Pipeline(config, session_factory(engine)), receiver
-        finally:
-            engine.dispose()
+        with pipeline_for(sqlite_url, tmp_path, smtp_sink.port, WEBHOOK) as pipeline:
+            yield pipeline, receiver
 
 
 def test_a_new_case_posts_a_signed_card_and_keeps_the_http_receipt(
@@ -102,16 +92,8 @@ def ruled(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
     """The routing pipeline with one config escalation rule on a figure the parser reads."""
     monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
-    path = tmp_path / "maild.toml"
-    path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
-                                  secret_env=SECRET_ENV) + RULE, encoding="utf-8")
-    config = load_config(path)
-    upgrade(config.database)
-    engine = make_engine(config.database)
-    try:
-        yield Pipeline(config, session_factory(engine))
-    finally:
-        engine.dispose()
+    with pipeline_for(sqlite_url, tmp_path, smtp_sink.port, RULE) as pipeline:
+        yield pipeline
 
 
 def test_a_rule_on_a_parsed_figure_escalates_at_once(ruled: Pipeline,

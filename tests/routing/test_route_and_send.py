@@ -6,7 +6,8 @@ reported with their receipts."""
 from __future__ import annotations
 
 import email
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
@@ -122,19 +123,28 @@ class Pipeline:
             return list(session.scalars(select(Outbound).order_by(Outbound.id)))
 
 
-@pytest.fixture
-def routing(db_url: str, tmp_path: Path, smtp_sink: SmtpSink,
-            monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
-    path = tmp_path / "maild.toml"
-    path.write_text(CONFIG.format(database=db_url, root=tmp_path, port=smtp_sink.port,
-                                  secret_env=SECRET_ENV), encoding="utf-8")
+@contextmanager
+def pipeline_for(database: str, root: Path, smtp_port: int, extra: str = "") -> Iterator[Pipeline]:
+    """The routing pipeline on ``CONFIG`` (plus ``extra`` TOML) in ``root``; the reply-token
+    secret must be in ``SECRET_ENV``."""
+    path = root / "maild.toml"
+    path.write_text(CONFIG.format(database=database, root=root, port=smtp_port,
+                                  secret_env=SECRET_ENV) + extra, encoding="utf-8")
     config = load_config(path)
     upgrade(config.database)
     engine = make_engine(config.database)
-    pipeline = Pipeline(config, session_factory(engine))
-    yield pipeline
-    engine.dispose()
+    try:
+        yield Pipeline(config, session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def routing(db_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[Pipeline]:
+    monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
+    with pipeline_for(db_url, tmp_path, smtp_sink.port) as pipeline:
+        yield pipeline
 
 
 def by_recipient(sink: SmtpSink) -> dict[str, EmailMessage]:
