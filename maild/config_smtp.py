@@ -36,6 +36,7 @@ class SmtpSettings:
     outbox_maildir: Path | None = None
     timeout: float = 30.0
     ca_file: Path | None = None
+    rate_limit_per_hour: int | None = None  # None: the outbox's default (RATE_LIMIT)
 
     def reply_to(self, token: str) -> str:
         """The Reply-To of a summary: ``reply_address`` with its ``{token}`` filled in."""
@@ -76,9 +77,19 @@ def parse_smtp(table: Table) -> SmtpSettings:
         outbox_maildir=outbox,
         timeout=table.seconds("timeout", 30.0),
         ca_file=table.existing_file("ca_file"),
+        rate_limit_per_hour=_rate_limit(table),
     )
     table.check_unknown()
     return settings
+
+
+def _rate_limit(table: Table) -> int | None:
+    """``rate_limit_per_hour``: messages to one recipient per hour before maild assumes a
+    runaway (a mail loop) and stops; absent, the outbox's default."""
+    value: int | None = table.get("rate_limit_per_hour", int, None)
+    if value is not None and value <= 0:
+        raise table.fail("rate_limit_per_hour", f"must be a positive integer, not {value}")
+    return value
 
 
 def _reply_address(table: Table) -> str:

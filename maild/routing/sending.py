@@ -26,7 +26,8 @@ def queue_guarded(session: Session, store: RawStore, smtp: SmtpSettings, *, kind
     """Queue one message from ``smtp.from_address``; False when the rate limit stopped it."""
     try:
         queue(session, store, kind=kind, sender=smtp.from_address, recipients=recipients,
-              raw=raw, message_id=message_id, now=now, case_id=case.id, actor=actor)
+              raw=raw, message_id=message_id, now=now, case_id=case.id, actor=actor,
+              limit=smtp.rate_limit_per_hour)
     except RateLimited as exc:
         AuditLog(session).record(actor, "rate_limited", case.ticket, kind=kind, error=str(exc))
         log.error("not sent case=%s kind=%s: %s", case.ticket, kind, exc)

@@ -113,3 +113,27 @@ def test_over_the_rate_limit_summaries_are_not_queued_and_the_operator_is_alerte
     to = [r.lower() for mail in smtp_sink.received for r in mail.rcpt_tos]
     assert to.count("ops@acme.example") == 6 and to.count("anna@advisor.example") == 6
     assert to.count("ops@advisor.example") == 2
+
+
+def test_the_rate_limit_is_config(tmp_path: Path, sqlite_url: str, smtp_sink: SmtpSink,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN [smtp] rate_limit_per_hour = 2 WHEN three notices for one client arrive THEN the
+    client's address gets two summaries; WHEN the value is not positive THEN the config is
+    refused naming the key."""
+    from maild.errors import ConfigError
+    from tests.routing.test_route_and_send import pipeline_for
+
+    monkeypatch.setenv(SECRET_ENV, "routing-test-secret")
+    limited = CONFIG.replace('operator = ["ops@advisor.example"]',
+                             'operator = ["ops@advisor.example"]\nrate_limit_per_hour = 2')
+    monkeypatch.setattr("tests.routing.test_route_and_send.CONFIG", limited)
+    with pipeline_for(sqlite_url, tmp_path, smtp_sink.port) as pipe:
+        for n in range(1, 4):
+            pipe.deliver(notice("acme@inbox.advisor.example", n=n, complaint=f"{n:010d}"))
+        to = [r for mail in smtp_sink.received for r in mail.rcpt_tos]
+        assert to.count("ops@acme.example") == 2
+    monkeypatch.setattr("tests.routing.test_route_and_send.CONFIG",
+                        limited.replace("rate_limit_per_hour = 2", "rate_limit_per_hour = 0"))
+    with pytest.raises(ConfigError, match=r"smtp\.rate_limit_per_hour"), \
+            pipeline_for(sqlite_url, tmp_path, smtp_sink.port):
+        pass
