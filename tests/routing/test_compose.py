@@ -217,7 +217,7 @@ def test_advisors_get_english_first_with_drafting_facts() -> None:
         assert "Acme Lighting" in body
         assert "2026-03-15 07:59 UTC" in body
         assert "Sender verified" in body
-        assert "reply to this mail and keep the subject" in body
+        assert "Replies to this mail go to the desk" in body and "keep the subject" in body
     client_text, _ = bodies(summary())
     assert "Acme Lighting" not in client_text and "keep the subject" not in client_text
 
