@@ -44,7 +44,7 @@ from maild.routing.compose import (
 from maild.routing.digests import hold
 from maild.routing.escalation_rules import matching_rules
 from maild.routing.matching import Match, match_client
-from maild.routing.sending import queue_guarded
+from maild.routing.sending import queue_alert, queue_guarded
 from maild.routing.threads import normalise_subject, references_of
 from maild.routing.tokens import make_token, reply_address
 from maild.routing.triage import TriageRules, load_rules
@@ -203,18 +203,9 @@ class RouteStep(MessageStep):
                                           sla_due=sla_due_of(session, case)),
                             is_update=True, alert="escalation",
                             update_note=f"escalation rule {rule.name!r} matched")
-            if smtp is not None and recipients:
-                message_id = new_message_id(smtp.from_address, f"{case.ticket}.escalation")
-                raw = compose_summary(facts, audience="advisor", languages=("en", "zh"),
-                                      zone=ZoneInfo(client.timezone) if client
-                                      else ZoneInfo("UTC"), now=now,
-                                      from_address=smtp.from_address, to=list(recipients),
-                                      reply_to=None, message_id=message_id, original=plan.raw)
-                queue_guarded(session, self.store, smtp, kind="escalation",
-                              recipients=recipients, raw=raw, message_id=message_id, case=case,
-                              now=now, actor=ACTOR)
-            if client is not None:
-                queue_webhooks(session, self.store, client, facts, case, now, ACTOR)
+            queue_alert(session, self.store, smtp, kind="escalation", facts=facts,
+                        recipients=recipients, original=plan.raw, case=case, client=client,
+                        now=now, actor=ACTOR)
 
     def _announcement_clients(self, notice: Notice, matched: Client | None) -> list[Client]:
         """For a policy announcement: every client with a store on its platform and

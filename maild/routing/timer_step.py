@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -22,12 +21,9 @@ from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
 from maild.models import Case, Message, Timer
-from maild.outbound.outbox import new_message_id
-from maild.routing.alerts import queue_webhooks
 from maild.routing.clocks import SLA, clocks_of
-from maild.routing.compose import compose_summary
 from maild.routing.route_step import summary_facts
-from maild.routing.sending import queue_guarded
+from maild.routing.sending import queue_alert
 from maild.stages import Stage
 
 log = logging.getLogger("maild.routing")
@@ -106,13 +102,6 @@ class TimerStep:
         facts = replace(summary_facts(first.notice, case, client), is_update=True,
                         alert=row.kind, update_note=row.label,
                         sla_due=sla.due_at if sla else None)
-        message_id = new_message_id(smtp.from_address, f"{case.ticket}.{row.kind}")
-        raw = compose_summary(facts, audience="advisor", languages=("en", "zh"),
-                              zone=client.zone if client else ZoneInfo("UTC"), now=now,
-                              from_address=smtp.from_address, to=list(recipients),
-                              reply_to=None, message_id=message_id,
-                              original=self.store.get(first.sha256))
-        queue_guarded(session, self.store, smtp, kind=row.kind, recipients=recipients, raw=raw,
-                      message_id=message_id, case=case, now=now, actor=ACTOR)
-        if row.kind == "escalation" and client is not None:
-            queue_webhooks(session, self.store, client, facts, case, now, ACTOR)
+        queue_alert(session, self.store, smtp, kind=row.kind, facts=facts,
+                    recipients=recipients, original=self.store.get(first.sha256), case=case,
+                    client=client, now=now, actor=ACTOR)
