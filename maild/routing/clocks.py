@@ -49,8 +49,8 @@ class PlannedTimer:
 def plan_timers(kind: str, started: datetime, due: datetime, now: datetime,
                 client: Client | None = None) -> list[PlannedTimer]:
     """The reminders (the client's ``sla_reminders`` / ``deadline_reminders``) and the breach
-    escalation of one clock; those already past are left out (a notice that arrives with 3
-    hours left gets no 24-hour reminder)."""
+    escalation of one clock. Reminders already past are left out (a notice that arrives with 3
+    hours left gets no 24-hour reminder); a breach already past escalates now."""
     planned: list[PlannedTimer] = []
     if kind == SLA:
         span = due - started
@@ -61,8 +61,9 @@ def plan_timers(kind: str, started: datetime, due: datetime, now: datetime,
         hours = client.deadline_reminders if client else DEFAULT_DEADLINE_REMINDERS
         planned += [PlannedTimer("reminder", PLATFORM, f"{before:g} h before the platform "
                                  f"deadline", due - timedelta(hours=before)) for before in hours]
-    planned.append(PlannedTimer("escalation", kind, f"{kind} deadline breached", due))
-    return [timer for timer in planned if timer.due_at > now]
+    # A clock that starts (or moves) already past its due time escalates at once.
+    planned.append(PlannedTimer("escalation", kind, f"{kind} deadline breached", max(due, now)))
+    return [timer for timer in planned if timer.kind == "escalation" or timer.due_at > now]
 
 
 def start_clocks(session: Session, case: Case, client: Client | None, *, deadline: datetime | None,

@@ -173,3 +173,14 @@ def test_sla_tiers_and_reminder_moments_are_config(tmp_path: Path) -> None:
                         + client.replace(text, key))
         with pytest.raises(ConfigError, match=r"client\[0\]\.(sla_reminders\[1\]|sla)"):
             load_config(base)
+
+
+def test_a_notice_that_arrives_past_its_deadline_escalates_at_once(
+        routing: Pipeline) -> None:  # noqa: F811
+    """GIVEN a complaint whose 72-hour deadline passed before it reached maild (forwarded late)
+    WHEN it is routed THEN the platform breach escalates at once, and no reminder for a moment
+    already past is sent."""
+    routing.now = RECEIVED + timedelta(days=10)
+    routing.deliver(notice("acme@inbox.advisor.example"))
+    timers(routing).drain()
+    assert fired(routing) == ["platform deadline breached"]

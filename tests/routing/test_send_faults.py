@@ -8,7 +8,8 @@ import email
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,9 @@ def test_kill_9_while_the_server_holds_the_250_resends_that_row_once_after_resta
     first_log = tmp_path / "first.log"
     proc = start(maild_process, config, first_log)
     delivering = tmp_path / "inbox" / "tmp" / "1.notice"  # a Maildir delivery: tmp/, then new/
-    delivering.write_bytes(notice("acme@inbox.advisor.example"))
+    # Dated now, so its deadline (72 h) and SLA lie ahead: no breach escalation joins the sends.
+    delivering.write_bytes(notice("acme@inbox.advisor.example").replace(
+        b"Tue, 10 Mar 2026 08:00:00 +0000", format_datetime(datetime.now(UTC)).encode()))
     delivering.rename(tmp_path / "inbox" / "new" / "1.notice")
     assert wait_until(lambda: len(smtp_sink.received) >= 2, 60), first_log.read_text()
     first, held = smtp_sink.received
