@@ -116,6 +116,17 @@ class Client:
         return ZoneInfo(self.timezone)
 
     @property
+    def summary_recipients(self) -> tuple[str, ...]:
+        """Who reads the client's summaries and digests: ``summary_to``, else the
+        decision-maker."""
+        return self.summary_to or (self.decision_maker_address,)
+
+    def escalation_recipients(self, *extra: str) -> tuple[str, ...]:
+        """Who hears of an escalation: ``extra`` (a rule's own ``escalate_to``), the client's
+        ``escalate_to`` and its advisors, each once, in that order."""
+        return tuple(dict.fromkeys((*extra, *self.escalate_to, *self.advisors)))
+
+    @property
     def decision_maker_address(self) -> str:
         """The decision-maker's bare address, lower-cased: what an approval's sender must be."""
         return plain_of(self.decision_maker) or self.decision_maker

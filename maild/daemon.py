@@ -121,12 +121,17 @@ def sole_daemon(database: str) -> Iterator[None]:
         yield
 
 
+def parse_worker(config: Config) -> IsolatedParser:
+    """The parse worker of one config generation (started at its first parse)."""
+    return IsolatedParser(timeout_seconds=config.parse_timeout_seconds,
+                          memory_limit_bytes=PARSE_MEMORY_LIMIT)
+
+
 def run_once(config: Config) -> int:
     """Sync every source once. Returns the number of sources that failed (each is logged)."""
     failures = 0
     engine = make_engine(config.database)
-    parser = IsolatedParser(timeout_seconds=config.parse_timeout_seconds,
-                            memory_limit_bytes=PARSE_MEMORY_LIMIT)
+    parser = parse_worker(config)
     try:
         with sole_daemon(config.database):
             for worker in build_workers(config, threading.Event(), node_owner(), engine,
@@ -183,8 +188,7 @@ def _build(config: Config, owner: str) -> _Generation:
     stop = threading.Event()
     bell = Bell()
     engine = make_engine(config.database)
-    parser = IsolatedParser(timeout_seconds=config.parse_timeout_seconds,
-                            memory_limit_bytes=PARSE_MEMORY_LIMIT)
+    parser = parse_worker(config)
     try:
         workers = build_workers(config, stop, owner, engine, bell, parser)
     except BaseException:

@@ -133,4 +133,4 @@ class DigestStep:
     def _recipients(client: Client, audience: str) -> Sequence[str]:
         if audience == "advisor":
             return client.advisors
-        return client.summary_to or (client.decision_maker_address,)
+        return client.summary_recipients

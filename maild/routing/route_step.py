@@ -193,9 +193,8 @@ class RouteStep(MessageStep):
                         notice.identifiers, notice.metrics)
         smtp = self.config.smtp
         for rule in matching_rules(rules, seen, plan.text):
-            recipients = tuple(dict.fromkeys((*rule.escalate_to,
-                                              *(client.escalate_to if client else ()),
-                                              *(client.advisors if client else ()))))
+            recipients = (client.escalation_recipients(*rule.escalate_to) if client
+                          else rule.escalate_to)
             AuditLog(session).record(ACTOR, "escalation", case.ticket, rule=rule.name,
                                      to=list(recipients))
             log.warning("escalation case=%s rule=%s", case.ticket, rule.name)
@@ -234,8 +233,7 @@ class RouteStep(MessageStep):
         if client is None:
             return [("fallback", self.config.fallback)] if self.config.fallback else []
         audiences: list[tuple[Audience, Sequence[str]]] = []
-        to_client = client.summary_to or (client.decision_maker_address,)
-        audiences.append(("client", to_client))
+        audiences.append(("client", client.summary_recipients))
         if client.advisors:
             audiences.append(("advisor", client.advisors))
         return audiences

@@ -85,7 +85,7 @@ class TimerStep:
         if client is None:
             return self.config.fallback
         if kind == "escalation":
-            return tuple(dict.fromkeys((*client.escalate_to, *client.advisors)))
+            return client.escalation_recipients()
         return client.advisors
 
     def _queue(self, session: Session, case: Case, client: Client | None, row: Timer,
