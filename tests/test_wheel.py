@@ -59,7 +59,8 @@ def test_the_installed_wheel_migrates_parses_and_renders_without_the_checkout(
         names = archive.namelist()
         archive.extractall(site)
     for needed in ("maild/migrations/env.py", "maild/migrations/versions/0001_ingestion.py",
-                   "maild/templates/summary/zh.txt.j2", "maild/routing/triage.toml"):
+                   "maild/templates/summary/zh.txt.j2", "maild/routing/triage.toml",
+                   "maild/outbound/platform_rules.toml"):
         assert needed in names, f"{needed} is not in the wheel"
     env = {**os.environ, "PYTHONPATH": str(site)}
     ran = subprocess.run([sys.executable, "-P", "-c", CHECK, str(site), str(tmp_path / "db")],

@@ -114,7 +114,8 @@ _HEADER_LINE = re.compile(
     re.I,
 )
 _FORWARD_SUBJECT = re.compile(
-    r"^\s*(?:\[?(?:fwd?|fw|wg|tr|rv|enc|i|转发|轉寄|転送|回复|re)\]?\s*[:：]\s*)+", re.I
+    r"^\s*(?:\[?(?:fwd?|fw|wg|tr|rv|enc|i|转发|轉寄|転送|回复|回覆|答复|re|aw|sv)\]?"
+    r"\s*[:：]\s*)+", re.I
 )
 _QUOTE_PREFIX = re.compile(r"^[ \t]*>[ \t]?", re.M)
 _ANGLE_ADDR = re.compile(r"<?\[?mailto:([^\]>\s]+)\]?>?", re.I)

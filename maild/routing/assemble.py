@@ -91,13 +91,13 @@ def assemble(headers: EmailMessage, text: str, html: str,
     if not attachments:
         for name, value in alternative.items():
             headers[name] = value
-        return _header_bytes(headers) + CRLF + _body_bytes(alternative)
+        return header_bytes(headers) + CRLF + body_bytes(alternative)
     boundary = _boundary(seed, attachments)
     headers["Content-Type"] = f'multipart/mixed; boundary="{boundary}"'
     if any(a.cte == "8bit" for a in attachments):
         headers["Content-Transfer-Encoding"] = "8bit"  # RFC 2045 §6.4: not less than its parts
     delimiter = b"--" + boundary.encode("ascii")
-    out = [_header_bytes(headers), CRLF, b"This is a MIME message.", CRLF,
+    out = [header_bytes(headers), CRLF, b"This is a MIME message.", CRLF,
            delimiter, CRLF, alternative.as_bytes(policy=SMTP)]
     for attachment in attachments:
         out += [CRLF, delimiter, CRLF, attachment.part()]
@@ -114,7 +114,7 @@ def _boundary(seed: str, attachments: Sequence[Attachment]) -> str:
     raise ValueError("no MIME boundary found that the attached originals do not contain")
 
 
-def _header_bytes(headers: EmailMessage) -> bytes:
+def header_bytes(headers: EmailMessage) -> bytes:
     return b"".join(_subject_bytes(value) if name == "Subject"
                     else SMTP.fold_binary(name, value) for name, value in headers.items())
 
@@ -152,7 +152,7 @@ def _subject_bytes(subject: str) -> bytes:
     return ("Subject: " + "\r\n ".join(lines)).encode("ascii") + CRLF
 
 
-def _body_bytes(part: MIMEPart) -> bytes:
+def body_bytes(part: MIMEPart) -> bytes:
     """`part` serialised without its own header block (its headers were moved to the top)."""
     raw = part.as_bytes(policy=SMTP)
     return raw[raw.index(CRLF + CRLF) + 4:]

@@ -29,8 +29,9 @@ from maild.routing.triage import CATEGORIES, PRIORITIES
 from maild.templating import defang, environment
 
 __all__ = ["ALERT_KINDS", "AlertKind", "Audience", "SummaryFacts", "attached_originals",
-           "clean_topic", "compose_ack", "compose_digest", "compose_operator_alert",
-           "compose_summary"]
+           "clean_topic", "common_context", "compose_ack", "compose_digest",
+           "compose_operator_alert", "compose_summary", "platform_names", "reader_languages",
+           "render", "where"]
 
 Audience = Literal["client", "advisor", "fallback"]
 AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit"]
@@ -101,20 +102,20 @@ def compose_summary(facts: SummaryFacts, *, audience: Audience, languages: Seque
     shown = _defanged(facts) if facts.phishing else replace(facts, topic=clean_topic(facts.topic))
     attachment = Attachment.of(original, "original.eml")
     context = {
-        **_common(zone, now), "f": shown, "audience": audience,
-        "langs": _languages(audience, languages), "where": _where(facts),
-        "platform_names": _platform_names(facts.platform), "amazon": facts.platform == "amazon",
+        **common_context(zone, now), "f": shown, "audience": audience,
+        "langs": reader_languages(audience, languages), "where": where(facts),
+        "platform_names": platform_names(facts.platform), "amazon": facts.platform == "amazon",
         "ids": _identifiers(shown.identifiers), "originals": [attachment],
         "summaries": {"zh": shown.summary_zh, "en": shown.summary_en},
     }
     headers = headers_of(
-        subject=_render("routing/subject.txt.j2", context), from_address=from_address, to=to,
+        subject=render("routing/subject.txt.j2", context), from_address=from_address, to=to,
         reply_to=None if facts.phishing else reply_to, message_id=message_id, now=now,
         zone=zone, in_reply_to=in_reply_to,
         extra={"X-Maild-Case": facts.ticket, "X-Maild-Priority": facts.priority,
                "X-Maild-Platform": facts.platform})
-    return assemble(headers, _render("routing/summary.txt.j2", context),
-                    _render("routing/summary.html.j2", context), [attachment])
+    return assemble(headers, render("routing/summary.txt.j2", context),
+                    render("routing/summary.html.j2", context), [attachment])
 
 
 def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], zone: ZoneInfo,
@@ -132,22 +133,22 @@ def compose_digest(items: Sequence[SummaryFacts], *, languages: Sequence[str], z
         raise ValueError(f"{len(originals)} originals for {len(items)} digest items")
     shown = [_defanged(f) if f.phishing else replace(f, topic=clean_topic(f.topic)) for f in items]
     attachments = [Attachment.of(raw, f"original-{n}.eml") for n, raw in enumerate(originals, 1)]
-    entries = [{"f": f, "where": _where(f), "platform_names": _platform_names(f.platform),
+    entries = [{"f": f, "where": where(f), "platform_names": platform_names(f.platform),
                 "amazon": f.platform == "amazon", "ids": _identifiers(f.identifiers),
                 "summaries": {"zh": f.summary_zh, "en": f.summary_en},
                 "attachment": attachments[n] if attachments else None}
                for n, f in enumerate(shown)]
     top = min((f.priority for f in items), key=PRIORITIES.index)
-    context = {**_common(zone, now), "entries": entries, "priority": top,
-               "langs": _languages(audience, languages), "audience": audience,
+    context = {**common_context(zone, now), "entries": entries, "priority": top,
+               "langs": reader_languages(audience, languages), "audience": audience,
                "originals": attachments}
     headers = headers_of(
-        subject=_render("routing/digest_subject.txt.j2", context), from_address=from_address,
+        subject=render("routing/digest_subject.txt.j2", context), from_address=from_address,
         to=to, reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=None,
         extra={"X-Maild-Cases": " ".join(f.ticket for f in items), "X-Maild-Priority": top,
                "X-Maild-Digest": str(len(items))})
-    return assemble(headers, _render("routing/digest.txt.j2", context),
-                    _render("routing/digest.html.j2", context), attachments)
+    return assemble(headers, render("routing/digest.txt.j2", context),
+                    render("routing/digest.html.j2", context), attachments)
 
 
 def compose_ack(ticket: str, *, urgent: bool, original_subject: str, languages: Sequence[str],
@@ -159,16 +160,16 @@ def compose_ack(ticket: str, *, urgent: bool, original_subject: str, languages: 
     An urgent ticket (【URGENT】 / [URGENT]) is P0 and its subject carries
     ``[URGENT-MD-2026-000123]``, which the client keeps when writing again."""
     priority = "P0" if urgent else "P2"
-    context = {**_common(zone, now), "ticket": ticket, "urgent": urgent,
+    context = {**common_context(zone, now), "ticket": ticket, "urgent": urgent,
                "topic": clean_topic(_URGENT_TAG.sub("", original_subject)),
-               "langs": _languages("client", languages), "client_name": client_name,
+               "langs": reader_languages("client", languages), "client_name": client_name,
                "priority": priority}
     headers = headers_of(
-        subject=_render("routing/ack_subject.txt.j2", context), from_address=from_address, to=to,
+        subject=render("routing/ack_subject.txt.j2", context), from_address=from_address, to=to,
         reply_to=reply_to, message_id=message_id, now=now, zone=zone, in_reply_to=in_reply_to,
         extra={"X-Maild-Case": ticket, "X-Maild-Priority": priority})
-    return assemble(headers, _render("routing/ack.txt.j2", context),
-                    _render("routing/ack.html.j2", context), [])
+    return assemble(headers, render("routing/ack.txt.j2", context),
+                    render("routing/ack.html.j2", context), [])
 
 
 _URGENT_TAG = re.compile(r"^\s*(?:【\s*URGENT\s*】|\[\s*URGENT\s*\])\s*", re.IGNORECASE)
@@ -187,25 +188,25 @@ def compose_operator_alert(kind: AlertKind, details: Mapping[str, str], *, now: 
         raise ValueError(f"unknown operator alert {kind!r}: use one of {', '.join(ALERT_KINDS)}")
     zone = zone or ZoneInfo("UTC")
     attachments = [Attachment.of(original, "original.eml")] if original is not None else []
-    context = {**_common(zone, now), "kind": kind, "details": list(details.items()),
-               "ticket": ticket, "langs": _languages("advisor", languages),
+    context = {**common_context(zone, now), "kind": kind, "details": list(details.items()),
+               "ticket": ticket, "langs": reader_languages("advisor", languages),
                "originals": attachments}
     extra: dict[str, str] = {"X-Maild-Alert": kind}
     if ticket:
         extra["X-Maild-Case"] = ticket
     headers = headers_of(
-        subject=_render("routing/operator_alert_subject.txt.j2", context),
+        subject=render("routing/operator_alert_subject.txt.j2", context),
         from_address=from_address, to=to, reply_to=None, message_id=message_id, now=now,
         zone=zone, in_reply_to=None, extra=extra)
-    return assemble(headers, _render("routing/operator_alert.txt.j2", context),
-                    _render("routing/operator_alert.html.j2", context), attachments)
+    return assemble(headers, render("routing/operator_alert.txt.j2", context),
+                    render("routing/operator_alert.html.j2", context), attachments)
 
 
-def _render(name: str, context: Mapping[str, Any]) -> str:
+def render(name: str, context: Mapping[str, Any]) -> str:
     return environment().get_template(name).render(context)
 
 
-def _common(zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+def common_context(zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     return {"zone": zone, "now": now}
@@ -218,7 +219,7 @@ def _available_languages() -> frozenset[str]:
     return frozenset(n.removeprefix("routing/lang/").removesuffix(".j2") for n in names)
 
 
-def _languages(audience: str, languages: Sequence[str]) -> list[str]:
+def reader_languages(audience: str, languages: Sequence[str]) -> list[str]:
     """The client's languages in the client's order (those we have words for); English first
     for advisors, the fallback and operators, who draft and act in English."""
     wanted = list(languages) if audience == "client" else ["en", *languages]
@@ -229,14 +230,14 @@ def _languages(audience: str, languages: Sequence[str]) -> list[str]:
     return chosen or ["en"]
 
 
-def _where(facts: SummaryFacts) -> str:
+def where(facts: SummaryFacts) -> str:
     """The marketplace as sellers write it (Amazon.de), else the platform (Walmart), else ""."""
     if facts.marketplace:
         return marketplace_name(facts.marketplace)
     return BRAND_SPELLING.get(facts.platform, "")
 
 
-def _platform_names(platform: str) -> dict[str, str]:
+def platform_names(platform: str) -> dict[str, str]:
     spec = next((s for s in REGISTRY if s.name == platform), None)
     if spec is None:
         return {}

@@ -82,7 +82,7 @@ def arrivals(raw: bytes) -> list[Arrival]:
     """Every address `raw` arrived through, with the header it came from (see `arrival_addresses`
     for the order); the first header an address appears in is the one kept."""
     message = mime.parse_bytes(raw)
-    return _arrivals(message, forwards.find_original(message, _is_platform_address))
+    return _arrivals(message, forwards.find_original(message, is_platform_address))
 
 
 def arrival_addresses(raw: bytes) -> list[str]:
@@ -134,7 +134,8 @@ def addresses_in(value: str) -> list[str]:
     return [address for address in addresses if address]
 
 
-def _is_platform_address(address: str) -> bool:
+def is_platform_address(address: str) -> bool:
+    """An address of a domain one of the platforms really sends from (amazon.de, ebay.com…)."""
     domain = domain_of(address)
     return any(spec.is_genuine(domain) for spec in REGISTRY)
 
@@ -185,7 +186,7 @@ def match_client(
        client with store None.
     """
     message = mime.parse_bytes(raw)
-    original = forwards.find_original(message, _is_platform_address)
+    original = forwards.find_original(message, is_platform_address)
     seen = _arrivals(message, original)
     attached = original.body if original.via == "attached" else ""
     body_text = "\n".join((original.subject, body_text, attached))
