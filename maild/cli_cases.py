@@ -18,7 +18,8 @@ from maild.models import Case, Clock
 from maild.routing.cases import STATES
 from maild.stages import Stage
 
-_OUTBOX_STAGES = [Stage.QUEUED, Stage.SENDING, Stage.SENT, Stage.FAILED, Stage.BOUNCED]
+_OUTBOX_STAGES = [Stage.QUEUED, Stage.SENDING, Stage.UNCERTAIN, Stage.SENT, Stage.FAILED,
+                  Stage.BOUNCED]
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([mhdw])")
 _UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -146,11 +147,15 @@ def case_command(obj: Context, ticket: str) -> None:
             click.echo(f"  {at}  {line.kind:<8} {line.text}")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--state", type=click.Choice([stage.value for stage in _OUTBOX_STAGES]))
-@click.pass_obj
-def outbox(obj: Context, state: str | None) -> None:
-    """What waits to be sent, what was sent with its receipt, what failed and why."""
+@click.pass_context
+def outbox(ctx: click.Context, state: str | None) -> None:
+    """What waits to be sent, what was sent with its receipt, what failed and why (and, as
+    subcommands, what to do with a platform reply held as uncertain)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
     from maild.routing.casebook import outbox as outbox_rows
 
     with _sessions(obj.config)() as session:

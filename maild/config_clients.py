@@ -20,12 +20,17 @@ from dataclasses import dataclass
 from datetime import time
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from maild.config_smtp import SmtpSettings, parse_account
 from maild.config_table import Secret, Table, plain_of, read_toml
 from maild.errors import ConfigError
 from maild.routing.escalation_rules import Rule, rules_from
 from maild.routing.triage import PRIORITIES, TriageRules, rules_with
+
+if TYPE_CHECKING:
+    from maild.outbound.sent_folder import SentFolder
 
 CLIENTS_DIR = "clients.d"
 SERVICE_DAYS = ("business", "every")
@@ -66,6 +71,11 @@ class Store:
     sender: str | None = None
     marketplaces: tuple[str, ...] = ()
     merchant_ids: tuple[str, ...] = ()
+    # Where approved replies go when the notice's own Reply-To/From is not the place: category
+    # (or "*") -> address, e.g. {"account_health": "seller-performance@amazon.de"}.
+    reply_to: tuple[tuple[str, str], ...] = ()
+    smtp: SmtpSettings | None = None  # the store's own account; else maild's [smtp] sends
+    sent: SentFolder | None = None  # its Sent folder: replies are filed and looked for there
 
     def sells_on(self, marketplace: str | None) -> bool:
         """No ``marketplaces`` means every marketplace of the platform."""
@@ -110,6 +120,8 @@ class Client:
     sla_reminders: tuple[float, ...] = (50.0, 80.0)  # percent of the SLA time elapsed
     deadline_reminders: tuple[float, ...] = (24.0, 4.0)  # hours before the platform deadline
     digest_at: time = time(18, 0)  # when the others go out together, in the client's zone
+    approval_reminders: tuple[float, ...] = (24.0,)  # hours a draft waits: remind the decider
+    approval_escalate_after: float | None = 48.0  # hours a draft waits: escalate
 
     @property
     def zone(self) -> ZoneInfo:
@@ -189,7 +201,9 @@ def parse_client(table: Table, source: Path | None,
                     escalations=rules_from(table),
                     sla_reminders=_numbers(table, "sla_reminders", (50.0, 80.0), top=100.0),
                     deadline_reminders=_numbers(table, "deadline_reminders", (24.0, 4.0)),
-                    digest_at=_digest_at(table), **fields)
+                    digest_at=_digest_at(table),
+                    approval_reminders=_numbers(table, "approval_reminders", (24.0,)),
+                    approval_escalate_after=_escalate_after(table), **fields)
     table.check_unknown()
     return client
 
@@ -205,6 +219,16 @@ def _numbers(table: Table, key: str, default: tuple[float, ...], *,
             limit = f" and below {top:g}" if top is not None else ""
             raise table.fail(f"{key}[{i}]", f"must be a number above 0{limit}, not {value!r}")
     return tuple(float(v) for v in values)
+
+
+def _escalate_after(table: Table) -> float | None:
+    """``approval_escalate_after``: hours a draft may wait for the decision-maker before the
+    escalation (default 48; 0 turns it off)."""
+    value: float = table.get("approval_escalate_after", float, 48.0)
+    if value < 0:
+        raise table.fail("approval_escalate_after", f"must be a number of hours (0: never), "
+                                                    f"not {value!r}")
+    return value or None
 
 
 def _at_once(table: Table) -> tuple[str, ...]:
@@ -304,9 +328,53 @@ def _store(table: Table) -> Store:
         sender=None if sender is None else table.address("sender", sender),
         marketplaces=marketplaces,
         merchant_ids=table.strings("merchant_ids", ()),
+        reply_to=_reply_to(table),
+        smtp=_store_smtp(table, sender),
+        sent=_sent_folder(table),
     )
     table.check_unknown()
     return store
+
+
+def _reply_to(table: Table) -> tuple[tuple[str, str], ...]:
+    """``[client.store.reply_to]``: category (or ``"*"``) = the platform address that answers
+    of that category go to, instead of the notice's own Reply-To or From."""
+    section = table.table("reply_to")
+    if section is None:
+        return ()
+    from maild.routing.triage import CATEGORIES
+
+    pairs = []
+    for category in list(section.data):
+        if category != "*" and category not in CATEGORIES:
+            raise section.fail(category, f"must be \"*\" or a category "
+                                         f"({', '.join(CATEGORIES)})")
+        pairs.append((category, section.address(category, section.string(category))))
+    section.check_unknown()
+    return tuple(pairs)
+
+
+def _store_smtp(table: Table, sender: str | None) -> SmtpSettings | None:
+    """``[client.store.smtp]``: the store's own SMTP account (platforms take replies only from
+    the seller's registered address, and some only through its provider)."""
+    section = table.table("smtp")
+    if section is None:
+        return None
+    if sender is None:
+        raise table.fail("sender", "is required with [smtp]: replies go from the store's "
+                                   "registered sender")
+    return parse_account(section, sender)
+
+
+def _sent_folder(table: Table) -> SentFolder | None:
+    """``[client.store.sent]``: the store's Sent folder over IMAP, where each platform reply is
+    filed and, after a crash mid-send, looked for before anything is sent again."""
+    section = table.table("sent")
+    if section is None:
+        return None
+    from maild.outbound.sent_folder import parse_sent_folder  # it needs maild.config's types
+
+    return parse_sent_folder(section)
 
 
 def _webhook(table: Table) -> Webhook:

@@ -83,6 +83,31 @@ def parse_smtp(table: Table) -> SmtpSettings:
     return settings
 
 
+def parse_account(table: Table, sender: str) -> SmtpSettings:
+    """A store's own SMTP account (``[client.store.smtp]``): the connection keys of ``[smtp]``
+    (host, port, tls, username, password_env/password_file, ca_file, timeout); replies through
+    it go from ``sender``. It carries no Reply-To or operator: it sends platform replies only."""
+    if "password" in table.data:
+        raise table.fail("password", "inline passwords are not accepted; use password_env "
+                                     "or password_file")
+    host: str = table.string("host")
+    tls: str = table.choice("tls", SMTP_TLS, "starttls")
+    if tls == "plain" and not is_loopback(host):
+        raise table.fail("tls", f"'plain' is allowed only for loopback hosts, not {host!r}")
+    username: str | None = table.string("username", None)
+    password = table.secret("password")
+    if (username is None) != (password is None):
+        raise table.fail("username" if username is None else "password_env",
+                         "username and password_env (or password_file) go together")
+    account = SmtpSettings(from_address=sender, reply_address="", operator=(), host=host,
+                           tls=tls, port=table.port("port", DEFAULT_PORTS[tls]),
+                           username=username, password=password,
+                           timeout=table.seconds("timeout", 30.0),
+                           ca_file=table.existing_file("ca_file"))
+    table.check_unknown()
+    return account
+
+
 def _rate_limit(table: Table) -> int | None:
     """``rate_limit_per_hour``: messages to one recipient per hour before maild assumes a
     runaway (a mail loop) and stops; absent, the outbox's default."""

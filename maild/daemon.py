@@ -32,6 +32,7 @@ from maild.db import make_engine, session_factory
 from maild.errors import MaildError
 from maild.ingest import Ingestor
 from maild.outbound.bounce_step import BounceStep
+from maild.outbound.intake_step import IntakeStep
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
 from maild.parsers.isolated import IsolatedParser
@@ -83,6 +84,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                StepRunner(RouteStep(config, store), sessions, bell),
                StepRunner(TicketStep(config, store), sessions, bell),
                StepRunner(BounceStep(config, store), sessions, bell),
+               StepRunner(IntakeStep(config, store), sessions, bell),
                StepRunner(DigestStep(config, store, summary_facts), sessions, bell),
                StepRunner(TimerStep(config, store), sessions, bell),
                StepRunner(send, sessions, bell, owner=owner)]

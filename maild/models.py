@@ -243,6 +243,10 @@ class Outbound(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The approved draft a platform reply carries: unique, so a draft is queued to the platform
+    # once however often its approval arrives.
+    draft_id: Mapped[int | None] = mapped_column(
+        ForeignKey("draft.id", name="fk_outbound_draft_id"), unique=True)
 
     case: Mapped[Case | None] = relationship(back_populates="outbound")
     archived: Mapped[Message] = relationship()
@@ -335,4 +339,74 @@ class Timer(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     failed_step: Mapped[str | None] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Draft(Base):
+    """One version of the reply an advisor wrote for a case (DESIGN §3), taken from the
+    advisor's answer to a summary (``source_id``, its archived mail) or written by the CLI.
+
+    ``state``: ``pending`` (waiting for the decision-maker) -> ``approved`` -> ``sent``, or
+    ``rejected`` / ``changes`` (the decision-maker asked for changes) / ``superseded`` (a newer
+    version came) / ``blocked`` (a platform rule would get the seller penalised: ``blocked_by``).
+    Attachments are kept in the content-addressed archive; the row lists them.
+    """
+
+    __tablename__ = "draft"
+    __table_args__ = (UniqueConstraint("case_id", "version", name="uq_draft_case_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, str | int]]] = mapped_column(JSON)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    platform_to: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    blocked_by: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    case: Mapped[Case] = relationship()
+    decisions: Mapped[list[Decision]] = relationship(back_populates="draft")
+
+
+class Decision(Base):
+    """The decision-maker's answer to one draft version (DESIGN §3 ``Approval``): ``approved``,
+    ``rejected`` (with ``reason``) or ``changes`` (the text asks for changes), with its evidence:
+    the archived mail (``evidence_id``) or the CLI's user and host (``evidence``).
+    ``first_pass`` marks an approval with no rejection or change request before it in the same
+    round of the case (the monthly report's first-pass approval rate)."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    draft_id: Mapped[int] = mapped_column(ForeignKey("draft.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(500))
+    via: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    evidence: Mapped[str] = mapped_column(String(1000))
+    first_pass: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    draft: Mapped[Draft] = relationship(back_populates="decisions")
+
+
+class Comment(Base):
+    """Words on a case that are not a draft for the platform: an advisor's ``NOTE:`` to the
+    client, a client contact's comment, the decision-maker's change requests. Each is passed on
+    (to the client, or to the advisors) and kept with its archived mail."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("support_case.id"), index=True)
+    draft_id: Mapped[int | None] = mapped_column(ForeignKey("draft.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # note | comment | changes
+    author: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -36,6 +36,9 @@ from maild.models import Message
 log = logging.getLogger("maild.stages")
 
 BATCH = 50
+# How a row's error starts when its step's earlier run was cut off (a crash between the mark and
+# the outcome): a step whose work has outside effects reads it to reconcile before redoing it.
+INTERRUPTED = "interrupted:"
 RETRY_AFTER_FAILURE_SECONDS = 5.0
 
 
@@ -47,12 +50,16 @@ class Stage(StrEnum):
     RECEIVED = "received"        # mail of a replies mailbox; first checked for bounces
     INTAKE = "intake"            # not a bounce: waits for the reply path's intake
     BOUNCE = "bounce"            # a delivery status notification, linked to what it reports
+    TAKEN = "taken"              # a reply taken by the reply path: a draft, decision or comment
+    REFUSED = "refused"          # a reply that changed nothing (bad token, sender, auth); audited
     PARSED = "parsed"            # read as a notice; waits for the route step
     ROUTED = "routed"            # in its case, summaries queued
     QUARANTINED = "quarantined"  # an inbound row whose work failed; `maild requeue` replays it
     OUTGOING = "outgoing"        # the archived copy of a message maild sends
     QUEUED = "queued"            # an outbound message waiting to be sent (maybe at next_try_at)
     SENDING = "sending"          # being sent; left so by a crash, it is sent again
+    UNCERTAIN = "uncertain"      # a platform reply cut off mid-send with no proof either way:
+                                 # never sent again on its own (at most once); the operator decides
     SENT = "sent"
     FAILED = "failed"            # an outbound message refused for good; the operator is told
     BOUNCED = "bounced"          # accepted, then reported undeliverable by a DSN
@@ -154,6 +161,7 @@ class StepRunner:
                     log.warning("%s of %s %d was interrupted (claimed by %s); doing it again",
                                 self.step.name, type(row).__name__.lower(), row.id,
                                 row.claimed_by)
+                    row.error = f"{INTERRUPTED} {self.step.name} by {row.claimed_by} did not finish"
                 row.stage = self.step.working
                 row.claimed_by = self.owner
                 row.claimed_until = now + timedelta(seconds=self.claim_seconds)

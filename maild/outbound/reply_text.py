@@ -234,13 +234,22 @@ def _library_top(body: str) -> str:
 
 
 def _without_signature(lines: list[str]) -> list[str]:
-    """`lines` up to the signature: a delimiter, trailing device lines, the last closing."""
+    """`lines` up to the signature: a delimiter, trailing device lines, the last closing.
+
+    A draft for a platform ends with the seller's own sign-off ("Kind regards, Acme
+    Lighting"), which must stay; the author's signature is what goes. So a closing is taken for
+    the signature only when no delimiter ("-- ", which Gmail and Thunderbird write) marked one:
+    below a delimiter the signature is gone already and the closing above it is the text's.
+    """
+    delimited = False
     for index, line in enumerate(lines):
         if any(pattern.fullmatch(line) for pattern in SIGNATURE_DELIMITERS):
-            lines = lines[:index]
+            lines, delimited = lines[:index], True
             break
     while lines and (not lines[-1] or any(p.fullmatch(lines[-1]) for p in DEVICE_LINES)):
         lines = lines[:-1]
+    if delimited:
+        return lines
     written = [index for index, line in enumerate(lines) if line]
     for index in reversed(written[1:]):  # never the first line: "Regards" alone is the text
         below = [line for line in lines[index + 1 :] if line]
@@ -251,6 +260,7 @@ def _without_signature(lines: list[str]) -> list[str]:
                 lines = lines[:index]
             break
     return lines
+
 
 
 def _address(value: object) -> str:

@@ -8,8 +8,16 @@ committed. So:
 - a 5xx reply marks it ``failed`` and queues an alert to the operator (never for an alert that
   itself failed: no loops);
 - a crash between the server's 250 and the commit leaves the row ``sending``; once its claim
-  expires (at once when the claimer was a dead process of this host) it is sent again with
-  the same Message-ID and bytes, and the log says so. Nothing is sent twice otherwise.
+  expires (at once when the claimer was a dead process of this host) it is reconciled before
+  anything is sent again: the receipt journal (:mod:`maild.outbound.receipt_journal`, written
+  the moment the server accepted) proves it sent; for a platform reply the store's Sent folder
+  may prove it too. Without proof a summary is sent again with the same Message-ID and bytes;
+  a platform reply is never sent twice, so it waits at ``uncertain`` for the operator
+  (``maild outbox release ID`` or ``maild outbox mark-sent ID``). The log says what was decided.
+
+A platform reply goes from the store's registered sender through the store's own SMTP account
+when it has one; once sent, it is filed in the store's Sent folder (where configured), its
+draft and case move to ``sent``, and the client and the advisors get a confirmation.
 The receipt is the server's reply code and text, the queue id where the server gives one, the
 time, and the recipients it refused one by one.
 """
@@ -19,8 +27,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import Select, and_, func, or_, select, update
@@ -29,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Config
+from maild.config_clients import Store
 from maild.errors import (
     ArchiveError,
     ConfigError,
@@ -36,14 +46,19 @@ from maild.errors import (
     PermanentFailure,
     TemporaryFailure,
 )
-from maild.models import Message, Outbound, Receipt
+from maild.models import Case, Message, Outbound, Receipt
+from maild.outbound import receipt_journal as journal
+from maild.outbound.approvals import PLATFORM_REPLY, reply_sent
+from maild.outbound.drafts import store_of
 from maild.outbound.maildir_transport import transport_send
 from maild.outbound.outbox import alert_operator
+from maild.outbound.receipt_journal import JOURNAL_NAME
 from maild.outbound.receipts import Receipt as ServerReceipt
+from maild.outbound.sent_folder import append_once, find_message_id
 from maild.outbound.webhooks import post_webhook, signed
 from maild.routing.compose import compose_operator_alert
 from maild.sources.lease import dead_local_owner
-from maild.stages import Stage
+from maild.stages import INTERRUPTED, Stage
 
 log = logging.getLogger("maild.outbound")
 
@@ -61,10 +76,13 @@ def retry_delay(attempts: int) -> timedelta:
 
 @dataclass(frozen=True)
 class Attempt:
-    """What happened when a row was handed to the server."""
+    """What happened when a row was handed to the server (or what reconciling found)."""
 
     receipt: ServerReceipt | None
     failure: DeliveryError | None
+    reconciled: str | None = None  # where the proof of an interrupted send was found
+    uncertain: str | None = None  # an interrupted platform reply without proof either way
+    filed: str | None = None  # what became of the copy for the store's Sent folder
 
 
 class SendStep:
@@ -121,17 +139,90 @@ class SendStep:
         if hashlib.sha256(raw).hexdigest() != sha:
             return Attempt(None, PermanentFailure(
                 f"cannot send: the archive file for {sha} was altered since it was queued"))
+        store = self._store(row)
+        if row.error and row.error.startswith(INTERRUPTED):
+            found = self._reconcile(row, store)
+            if found is not None:
+                return self._file(row, store, raw, found)
         try:
             if row.kind.startswith("webhook:"):
                 return Attempt(self._post_webhook(row, raw), None)
             assert settings is not None
-            return Attempt(transport_send(settings, row.sender, row.recipients, raw), None)
+            account = store.smtp if store is not None and store.smtp is not None else settings
+            receipt = transport_send(account, row.sender, row.recipients, raw)
         except DeliveryError as exc:
             return Attempt(None, exc)
         except ConfigError as exc:  # e.g. the password's file is unreadable: fixable, so retried
             return Attempt(None, TemporaryFailure(f"cannot send: {exc}"))
         except ValueError as exc:  # nothing that a retry could fix (no recipients, no host)
             return Attempt(None, PermanentFailure(f"cannot send: {exc}"))
+        try:  # the journal backs up the commit that follows; it must not undo the send
+            journal.record(self.journal, journal.JournalEntry(
+                outbound_id=row.id, message_id=row.message_id, code=receipt.code,
+                text=receipt.text, queue_id=receipt.queue_id, at=receipt.at))
+        except ArchiveError as exc:
+            log.error("outbound=%d sent, but not written to the receipt log: %s", row.id, exc)
+        return self._file(row, store, raw, Attempt(receipt, None))
+
+    @property
+    def journal(self) -> Path:
+        return self.config.archive_dir / JOURNAL_NAME
+
+    def _store(self, row: Outbound) -> Store | None:
+        """The store a platform reply goes out for (None for every other kind)."""
+        if row.kind != PLATFORM_REPLY or row.case_id is None:
+            return None
+        with self.sessions() as session:
+            case = session.get_one(Case, row.case_id)
+            return store_of(self.config, case)[1]
+
+    def _reconcile(self, row: Outbound, store: Store | None) -> Attempt | None:
+        """An interrupted send: did the server take it? The receipt journal, then (platform
+        replies) the Sent folder; a platform reply without proof is uncertain, anything else
+        is sent again (None)."""
+        entry = journal.find(self.journal, row.message_id)
+        if entry is not None:
+            log.warning("outbound=%d was interrupted after the server took it (receipt log: "
+                        "%d %s): recorded as sent, not sent again", row.id, entry.code,
+                        entry.text)
+            return Attempt(ServerReceipt(code=entry.code, text=entry.text,
+                                         queue_id=entry.queue_id, at=entry.at), None,
+                           reconciled="receipt log")
+        if row.kind != PLATFORM_REPLY:
+            log.warning("outbound=%d was interrupted with no receipt on record: sending it "
+                        "again with the same Message-ID", row.id)
+            return None
+        if store is not None and store.sent is not None:
+            try:
+                present = find_message_id(store.sent, row.message_id)
+            except DeliveryError as exc:
+                return Attempt(None, None, uncertain=f"the Sent folder could not be searched "
+                                                     f"({exc}); not sent again")
+            if present:
+                log.warning("outbound=%d was interrupted; its Message-ID is in the Sent folder: "
+                            "recorded as sent, not sent again", row.id)
+                return Attempt(ServerReceipt(code=250, text=f"found in the Sent folder "
+                                             f"{store.sent.folder} after an interrupted send",
+                                             queue_id=None, at=self.clock()), None,
+                               reconciled="Sent folder")
+        reason = ("the send was interrupted and neither the receipt log nor the Sent folder "
+                  "shows whether the server took it")
+        log.error("outbound=%d platform reply held: %s; not sent again (at most once)",
+                  row.id, reason)
+        return Attempt(None, None, uncertain=reason)
+
+    def _file(self, row: Outbound, store: Store | None, raw: bytes, attempt: Attempt) -> Attempt:
+        """File a sent platform reply in the store's Sent folder (once: a copy already there
+        is not appended again); a failure is recorded, never undoes the send."""
+        if attempt.receipt is None or store is None or store.sent is None:
+            return attempt
+        try:
+            appended = append_once(store.sent, raw, row.message_id, attempt.receipt.at)
+        except (DeliveryError, ValueError) as exc:
+            log.error("outbound=%d sent, but not filed in the Sent folder: %s", row.id, exc)
+            return replace(attempt, filed=f"not filed: {exc}")
+        return replace(attempt, filed=f"filed in {store.sent.folder}" if appended
+                       else f"already in {store.sent.folder}")
 
     def _post_webhook(self, row: Outbound, body: bytes) -> ServerReceipt:
         """A chat alert: the card archived at queueing, signed now, posted to the URL that the
@@ -150,6 +241,14 @@ class SendStep:
     def apply(self, session: Session, row: Outbound, attempt: Attempt) -> Stage:
         now = self.clock()
         audit = AuditLog(session)
+        if attempt.uncertain is not None:
+            row.error = (f"uncertain: {attempt.uncertain}; check with the platform, then "
+                         f"`maild outbox release {row.id}` sends it, `maild outbox mark-sent "
+                         f"{row.id}` records it as sent")
+            audit.record(ACTOR, "send_uncertain", row.message_id, outbound=row.id,
+                         reason=attempt.uncertain)
+            self._alert_operator(session, row, now)
+            return Stage.UNCERTAIN
         if attempt.receipt is not None:
             receipt = attempt.receipt
             session.add(Receipt(outbound_id=row.id, code=receipt.code, text=receipt.text,
@@ -157,10 +256,14 @@ class SendStep:
                                 at=receipt.at))
             row.sent_at, row.error, row.next_try_at = now, None, None
             audit.record(ACTOR, "sent", row.message_id, outbound=row.id, code=receipt.code,
-                         queue_id=receipt.queue_id, refused=receipt.refused)
-            log.info("sent outbound=%d kind=%s to=%s code=%d queue_id=%s attempt=%d", row.id,
+                         queue_id=receipt.queue_id, refused=receipt.refused,
+                         reconciled=attempt.reconciled, sent_copy=attempt.filed)
+            log.info("sent outbound=%d kind=%s to=%s code=%d queue_id=%s attempt=%d%s", row.id,
                      row.kind, ",".join(row.recipients), receipt.code, receipt.queue_id,
-                     row.attempts)
+                     row.attempts, f" (reconciled from the {attempt.reconciled})"
+                     if attempt.reconciled else "")
+            if row.kind == PLATFORM_REPLY:
+                reply_sent(session, self.store, self.config, row, receipt, now, ACTOR)
             return self._refused(session, row, receipt.refused, now)
         failure = attempt.failure
         assert failure is not None

@@ -21,6 +21,7 @@ from maild.archive import RawStore
 from maild.audit import AuditLog
 from maild.config import Client, Config
 from maild.models import Case, Message, Timer
+from maild.outbound.drafts import APPROVAL, draft_facts, latest_draft, notify, store_of
 from maild.routing.clocks import SLA, clocks_of
 from maild.routing.route_step import summary_facts
 from maild.routing.sending import queue_alert
@@ -70,6 +71,8 @@ class TimerStep:
         if row.clock in clocks and clocks[row.clock].stopped_at is not None:
             return Stage.CANCELLED  # the SLA clock stopped at the first draft
         client = self.config.client(case.client_id) if case.client_id else None
+        if row.clock == APPROVAL:
+            return self._chase_decision(session, case, client, row, now)
         if row.kind == "escalation" and row.clock in clocks and row.label.endswith("breached"):
             clocks[row.clock].breached_at = now
         recipients = self._recipients(client, row.kind)
@@ -78,6 +81,31 @@ class TimerStep:
         if recipients and self.config.smtp is not None:
             self._queue(session, case, client, row, recipients, now)
         log.info("%s case=%s %s to=%s", row.kind, case.ticket, row.label, ",".join(recipients))
+        row.fired_at = now
+        return Stage.FIRED
+
+    def _chase_decision(self, session: Session, case: Case, client: Client | None, row: Timer,
+                        now: datetime) -> Stage:
+        """A draft waits for the decision-maker: remind them (with the version's reply token,
+        so the reminder can be answered), or escalate to ``escalate_to`` and the advisors."""
+        draft = latest_draft(session, case)
+        if client is None or draft is None or draft.state != "pending":
+            return Stage.CANCELLED
+        escalation = row.kind == "escalation"
+        recipients = (client.escalation_recipients() if escalation
+                      else (client.decision_maker,))
+        AuditLog(session).record(ACTOR, row.kind, case.ticket, timer=row.id, label=row.label,
+                                 to=list(recipients))
+        log.info("%s case=%s %s to=%s", row.kind, case.ticket, row.label, ",".join(recipients))
+        _client, store = store_of(self.config, case)
+        details = {"since": draft.created_at.isoformat(timespec="minutes")}
+        if escalation:
+            details["hours"] = f"{client.approval_escalate_after or 0:g}"
+        notify(session, self.store, self.config, case, client,
+               "approval_escalation" if escalation else "approval_reminder",
+               draft_facts(session, case, draft, client, store), recipients=recipients,
+               audience="advisor" if escalation else "client", details=details,
+               now=now, actor=ACTOR, reply_scope=None if escalation else f"v{draft.version}")
         row.fired_at = now
         return Stage.FIRED
 

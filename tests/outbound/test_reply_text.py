@@ -366,3 +366,13 @@ def test_very_long_lines_are_read_whole_without_stalling() -> None:
 
     assert read_reply(gmail).new_text == long_line.strip()
     assert read_reply(foxmail).new_text == NEW_EN
+
+
+def test_a_drafts_own_sign_off_above_a_delimited_signature_is_kept() -> None:
+    """GIVEN an advisor's draft for the platform that ends with the seller's sign-off, sent from
+    Gmail with the advisor's own signature below "-- " WHEN it is read THEN the advisor's
+    signature is gone and the seller's sign-off is still there (it is part of the draft)."""
+    draft = "Dear Jane,\n\nthe parcel arrives on Friday.\n\nKind regards,\nAcme Lighting"
+    raw = build_reply("gmail", draft, signature="Anna Schmidt\nAdvisor Desk",
+                      sender="Anna <anna@advisor.example>")
+    assert read_reply(raw).new_text == draft

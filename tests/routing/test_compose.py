@@ -217,9 +217,10 @@ def test_advisors_get_english_first_with_drafting_facts() -> None:
         assert "Acme Lighting" in body
         assert "2026-03-15 07:59 UTC" in body
         assert "Sender verified" in body
-        assert "Replies to this mail go to the desk" in body and "keep the subject" in body
+        assert "To draft the reply to the platform, reply to this mail" in body
+        assert "Start with NOTE:" in body
     client_text, _ = bodies(summary())
-    assert "Acme Lighting" not in client_text and "keep the subject" not in client_text
+    assert "Acme Lighting" not in client_text and "NOTE:" not in client_text
 
 
 def test_a_language_without_words_falls_back_to_english() -> None:
