@@ -6,6 +6,11 @@
 # then runs the daemon on config/demo.toml, which watches that Maildir with watchdog. Drop more
 # .eml files into var/demo/inbox/new while it runs; stop it with Ctrl-C. With --once it archives
 # what is there and exits.
+#
+# The first time, it also shows the reply path: one `maild run --once` routes the samples, then
+# scripts/demo_advisor_reply.py plays the advisor and answers one summary into the replies
+# Maildir var/demo/replies; the daemon run below turns that answer into draft v1 and sends the
+# approval request to the decision-maker (var/demo/.drafted remembers the case).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -43,6 +48,23 @@ if [ ! -e var/demo/.seeded ]; then
     echo "run-demo: delivered $n sample notices into $inbox/new"
 fi
 
+drafted=var/demo/.drafted
+if [ ! -e "$drafted" ]; then
+    .venv/bin/maild --config config/demo.toml run --once   # the summaries go out
+    if ticket=$(.venv/bin/python scripts/demo_advisor_reply.py); then
+        echo "$ticket" >"$drafted"
+    else
+        echo "run-demo: no summary to answer yet; the next run tries again" >&2
+    fi
+fi
+
 echo "run-demo: summaries go to var/demo/outbox/<recipient>/new (one Maildir per recipient);"
+if [ -s "$drafted" ]; then
+    ticket=$(cat "$drafted")
+    echo "run-demo: the advisor answered the summary of $ticket (var/demo/replies); the approval"
+    echo "run-demo: request for its draft v1 goes to var/demo/outbox/zhangwei@example-shop.cn/new"
+    echo "run-demo: see the draft with: .venv/bin/maild --config config/demo.toml drafts $ticket"
+    echo "run-demo:                     .venv/bin/maild --config config/demo.toml draft $ticket"
+fi
 echo "run-demo: list cases with: .venv/bin/maild --config config/demo.toml cases"
 exec .venv/bin/maild --config config/demo.toml run "$@"

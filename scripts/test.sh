@@ -2,8 +2,9 @@
 # Set up and run the whole maild test suite: ./scripts/test.sh [pytest args...]
 #
 # On a fresh Debian 12 machine (as root, or with sudo) this installs what the suite runs against
-# when it is missing -- Dovecot (dovecot-imapd, dovecot-lmtpd), Postfix and isync from Debian
-# packages, without starting their system services -- creates .venv with the project and its test
+# when it is missing -- Dovecot (dovecot-imapd, dovecot-lmtpd), Postfix, isync, and Chromium with a
+# CJK font (the report and board are rendered headless) from Debian packages, without starting
+# their system services -- creates .venv with the project and its test
 # extras, makes sure PostgreSQL answers on 127.0.0.1:5432, then runs pytest and exits with its code.
 # "No tests collected" (pytest exit 5) counts as a failure. Works from any directory; pytest runs
 # in the repository root, so give test paths relative to it.
@@ -25,7 +26,7 @@ as_root() {
 }
 
 # --- Debian packages --------------------------------------------------------------------------
-apt_packages=(dovecot-imapd dovecot-lmtpd postfix isync)
+apt_packages=(dovecot-imapd dovecot-lmtpd postfix isync chromium fonts-wqy-zenhei)
 if ! command -v python3 >/dev/null 2>&1; then
     apt_packages+=(python3 python3-venv)
 elif ! python3 -c 'import ensurepip' >/dev/null 2>&1; then

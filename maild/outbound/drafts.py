@@ -30,6 +30,7 @@ from maild.config_table import plain_of
 from maild.models import Case, Comment, Draft, Message, Notice, Timer
 from maild.outbound.compose_reply import (
     DraftFacts,
+    NoticeAudience,
     ReplyNotice,
     compose_approval_request,
     compose_reply_notice,
@@ -186,12 +187,12 @@ def add_comment(session: Session, archive: RawStore, config: Config, case: Case,
     shown = draft or latest_draft(session, case)
     facts = (draft_facts(session, case, shown, client, store) if shown is not None
              else _case_facts(session, case, client, author))
+    audience: NoticeAudience = "client" if kind == "note" else "advisor"
     if kind == "note":
         recipients: Sequence[str] = _dedup(
             (*client.summary_recipients, client.decision_maker)) if client else ()
-        audience = "client"
     else:
-        recipients, audience = (client.advisors if client else ()), "advisor"
+        recipients = client.advisors if client else ()
     notify(session, archive, config, case, client,
            "changes_requested" if kind == "changes" else "comment", facts,
            recipients=recipients, audience=audience,
@@ -201,7 +202,8 @@ def add_comment(session: Session, archive: RawStore, config: Config, case: Case,
 
 def notify(session: Session, archive: RawStore, config: Config, case: Case,
            client: Client | None, kind: ReplyNotice, facts: DraftFacts, *,
-           recipients: Sequence[str], audience: str, details: dict[str, str], now: datetime,
+           recipients: Sequence[str], audience: NoticeAudience, details: dict[str, str],
+           now: datetime,
            actor: str, reply_scope: str | None = "case") -> None:
     """Queue one reply-path notice to ``recipients`` (nothing without [smtp] or recipients)."""
     smtp = config.smtp
@@ -210,9 +212,8 @@ def notify(session: Session, archive: RawStore, config: Config, case: Case,
     message_id = new_message_id(smtp.from_address, f"{case.ticket}.{kind}")
     languages = client.languages if client is not None and audience == "client" else ("en", "zh")
     raw = compose_reply_notice(
-        kind, facts, audience=audience,  # type: ignore[arg-type]
-        details=details, languages=languages, zone=_zone(client), now=now,
-        from_address=smtp.from_address, to=list(recipients),
+        kind, facts, audience=audience, details=details, languages=languages,
+        zone=_zone(client), now=now, from_address=smtp.from_address, to=list(recipients),
         reply_to=_reply_to(config, case, reply_scope), message_id=message_id)
     queue_guarded(session, archive, smtp, kind=f"notice:{kind}", recipients=recipients,
                   raw=raw, message_id=message_id, case=case, now=now, actor=actor)

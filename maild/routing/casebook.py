@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from maild.models import AuditEvent, Case, Clock, Message, Outbound
+from maild.models import AuditEvent, Case, Clock, Comment, Draft, Message, Outbound
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,23 @@ def case_history(session: Session, ticket: str) -> tuple[Case, list[HistoryLine]
                                                          Message.direction == "in")):
         notice = message.notice
         what = (f"{notice.platform} {notice.category} {notice.priority}: {notice.subject}"
-                if notice else message.origin)
-        lines.append(HistoryLine(message.received_at, "notice", f"{what} [{message.message_id}]"))
+                if notice else f"{message.origin} ({message.stage})")
+        lines.append(HistoryLine(message.received_at, "notice" if notice else "reply",
+                                 f"{what} [{message.message_id}]"))
         subjects.add(message.sha256)
+    for draft in session.scalars(select(Draft).where(Draft.case_id == case.id)):
+        files = f", {len(draft.attachments)} attachment(s)" if draft.attachments else ""
+        lines.append(HistoryLine(draft.created_at, "draft", f"v{draft.version} by "
+                                 f"{draft.author} to {draft.platform_to or '-'}: "
+                                 f"{draft.state}{files}"))
+        for decision in draft.decisions:
+            why = f": {decision.reason}" if decision.reason else ""
+            lines.append(HistoryLine(decision.at, "decision", f"v{draft.version} "
+                                     f"{decision.decision} by {decision.by} ({decision.via})"
+                                     f"{why}"))
+    for comment in session.scalars(select(Comment).where(Comment.case_id == case.id)):
+        lines.append(HistoryLine(comment.created_at, comment.kind,
+                                 f"by {comment.author}: {comment.body[:200]}"))
     for row in case.outbound:
         lines.append(HistoryLine(row.created_at, "out", f"{row.kind} to "
                                  f"{', '.join(row.recipients)}: {row.stage} [{row.message_id}]"))

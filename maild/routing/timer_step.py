@@ -2,8 +2,11 @@
 
 ``scheduled -> fired`` (or ``cancelled`` when the case closed meanwhile). A reminder goes to the
 client's advisors; an escalation to the client's ``escalate_to`` and the advisors, and marks a
-breached clock. Timers are rows claimed by the generic runner (``SKIP LOCKED`` on PostgreSQL), so
-in a fleet each fires exactly once, and a restart in between changes nothing.
+breached clock. The ``approval`` timers of a draft waiting for the decision-maker remind the
+decision-maker (answerable: the reminder carries the version's reply token), then escalate;
+a decision, or a newer version, cancels them. Timers are rows claimed by the generic runner
+(``SKIP LOCKED`` on PostgreSQL), so in a fleet each fires exactly once, and a restart in between
+changes nothing.
 """
 
 from __future__ import annotations

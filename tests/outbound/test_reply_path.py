@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from pathlib import Path
@@ -24,6 +25,7 @@ from maild.outbound.bounce_step import BounceStep
 from maild.outbound.intake_step import IntakeStep
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
+from maild.routing.casebook import case_history
 from maild.routing.route_step import RouteStep
 from maild.routing.timer_step import TimerStep
 from maild.routing.tokens import make_token, reply_address
@@ -108,20 +110,29 @@ class Desk:
         return case
 
 
-@pytest.fixture
-def desk(db_url: str, tmp_path: Path, smtp_sink: SmtpSink,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+@contextmanager
+def open_desk(database: str, root: Path, sink: SmtpSink,
+              monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    """A desk on ``CONFIG`` written to ``root/maild.toml`` (the CLI reads the same file),
+    sending through ``sink``."""
     monkeypatch.setenv(SECRET_ENV, SECRET)
-    path = tmp_path / "maild.toml"
-    path.write_text(CONFIG.format(database=db_url, root=tmp_path, port=smtp_sink.port,
+    path = root / "maild.toml"
+    path.write_text(CONFIG.format(database=database, root=root, port=sink.port,
                                   secret_env=SECRET_ENV), encoding="utf-8")
     config = load_config(path)
     upgrade(config.database)
     engine = make_engine(config.database)
     try:
-        yield Desk(config, session_factory(engine), smtp_sink)
+        yield Desk(config, session_factory(engine), sink)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def desk(db_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    with open_desk(db_url, tmp_path, smtp_sink, monkeypatch) as opened:
+        yield opened
 
 
 def mails_to(sink: SmtpSink, address: str) -> list[EmailMessage]:
@@ -252,6 +263,14 @@ def test_the_whole_loop_sends_only_the_approved_new_text_to_the_platform_once(
 
     desk.answer(decision_reply(desk, "同意", 1, n=2))  # the same approval again
     assert len(platform_replies(sink)) == 1
+
+    with desk.sessions() as session:
+        found = case_history(session, ticket)
+        assert found is not None
+        history = [(line.kind, line.text) for line in found[1]]
+    assert ("draft", f"v1 by anna@advisor.example to {BUYER}: sent, 1 attachment(s)") in history
+    assert ("decision", "v1 approved by li.wei@acme.example (mail)") in history
+    assert sum(kind == "reply" for kind, _text in history) == 3  # answer, approval, repeat
 
 
 @pytest.mark.parametrize("case", [

@@ -1,0 +1,118 @@
+"""An interrupted send is reconciled before anything goes out again (DESIGN §2 "sent once"):
+the state a kill -9 leaves between the server's 250 and the commit (a row ``sending`` whose
+claim ran out) is built here directly, and the send step must decide from the receipt journal,
+never by sending a platform reply a second time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from maild.models import AuditEvent, Case, Draft, Outbound
+from maild.outbound import receipt_journal as journal
+from maild.stages import Stage
+from tests.outbound.test_reply_path import (
+    BUYER,
+    DRAFT,
+    Desk,
+    advisor_reply,
+    buyer_message,
+    decision_reply,
+    open_desk,
+    platform_replies,
+)
+from tests.support import SmtpSink
+
+
+@pytest.fixture
+def approved(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Desk, SmtpSink, int]]:
+    """A case whose v1 was approved; the platform reply is queued, not yet sent (the desk's
+    send step runs last in each pass, so its runner is held back here)."""
+    with open_desk(sqlite_url, tmp_path, smtp_sink, monkeypatch) as desk:
+        yield from _approved(desk, smtp_sink)
+
+
+def _approved(desk: Desk, smtp_sink: SmtpSink) -> Iterator[tuple[Desk, SmtpSink, int]]:
+    desk.notice(buyer_message())
+    desk.answer(advisor_reply(desk, DRAFT))
+    send = desk.runners.pop()
+    desk.answer(decision_reply(desk, "同意", 1))
+    desk.runners.append(send)
+    with desk.sessions() as session:
+        row = session.scalars(select(Outbound).where(Outbound.kind == "platform_reply")).one()
+        assert row.stage == Stage.QUEUED
+    yield desk, smtp_sink, row.id
+
+
+def interrupt(desk: Desk, outbound_id: int) -> None:
+    """What a daemon killed mid-send leaves: the row ``sending``, claimed by a process that is
+    gone, its claim run out."""
+    with desk.sessions.begin() as session:
+        row = session.get_one(Outbound, outbound_id)
+        row.stage, row.claimed_by = Stage.SENDING.value, "test-host:999999:dead"
+        row.claimed_until, row.attempts = desk.now - timedelta(seconds=1), 1
+
+
+def test_a_receipt_in_the_journal_marks_an_interrupted_reply_sent_without_sending_it(
+        approved: tuple[Desk, SmtpSink, int]) -> None:
+    """GIVEN a platform reply whose server said 250 (the journal has it) but whose commit never
+    came WHEN the send step runs again THEN the row is sent with the journal's receipt, the
+    platform gets nothing more, the audit says it was reconciled, and the case is sent."""
+    desk, sink, outbound_id = approved
+    with desk.sessions() as session:
+        message_id = session.get_one(Outbound, outbound_id).message_id
+    journal.record(desk.config.archive_dir / journal.JOURNAL_NAME, journal.JournalEntry(
+        outbound_id=outbound_id, message_id=message_id, code=250,
+        text="2.0.0 Ok: queued as 4ABC", queue_id="4ABC", at=desk.now))
+    interrupt(desk, outbound_id)
+    desk.work()
+
+    assert platform_replies(sink) == []
+    with desk.sessions() as session:
+        row = session.get_one(Outbound, outbound_id)
+        assert row.stage == Stage.SENT
+        assert [(r.code, r.queue_id) for r in row.receipts] == [(250, "4ABC")]
+        sent = session.scalars(select(AuditEvent).where(AuditEvent.action == "sent",
+                                                        AuditEvent.subject == message_id)).one()
+        assert '"reconciled": "receipt log"' in sent.detail
+        assert session.scalars(select(Case)).one().state == "sent"
+        assert session.scalars(select(Draft)).one().state == "sent"
+
+
+def test_an_interrupted_reply_without_proof_is_held_and_never_sent_again(
+        approved: tuple[Desk, SmtpSink, int]) -> None:
+    """GIVEN a platform reply cut off mid-send with nothing in the journal and no Sent folder
+    WHEN the send step runs again, twice THEN the row is ``uncertain`` with the commands in its
+    error, the platform got nothing, and the operator was alerted once."""
+    desk, sink, outbound_id = approved
+    interrupt(desk, outbound_id)
+    desk.work()
+    desk.now += timedelta(hours=1)
+    desk.work()
+
+    assert platform_replies(sink) == []
+    with desk.sessions() as session:
+        row = session.get_one(Outbound, outbound_id)
+        assert row.stage == Stage.UNCERTAIN
+        assert f"maild outbox mark-sent {outbound_id}" in (row.error or "")
+        assert session.scalars(select(Case)).one().state == "awaiting_approval"
+    alerts = [m for m in sink.received if "ops@advisor.example" in m.rcpt_tos]
+    assert len(alerts) == 1
+
+
+def test_a_sent_reply_leaves_its_receipt_in_the_journal(
+        approved: tuple[Desk, SmtpSink, int]) -> None:
+    """GIVEN an approved reply WHEN it is sent THEN the journal holds its receipt (what a
+    restart after a crash before the commit would find) with the sink's queue id."""
+    desk, sink, outbound_id = approved
+    desk.work()
+    (sent,) = [m for m in sink.received if BUYER in m.rcpt_tos]
+    with desk.sessions() as session:
+        message_id = session.get_one(Outbound, outbound_id).message_id
+    entry = journal.find(desk.config.archive_dir / journal.JOURNAL_NAME, message_id)
+    assert entry is not None and entry.code == 250 and entry.queue_id == sent.queue_id
