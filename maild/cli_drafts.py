@@ -176,7 +176,6 @@ def release(obj: Context, outbound_id: int) -> None:
 def mark_sent(obj: Context, outbound_id: int) -> None:
     """Record a held platform reply as sent (checked: the platform has it)."""
     from maild.outbound.approvals import reply_sent
-    from maild.outbound.receipts import Receipt as ServerReceipt
 
     now = datetime.now(UTC)
     with _sessions(obj.config)() as session, session.begin():
@@ -184,6 +183,6 @@ def mark_sent(obj: Context, outbound_id: int) -> None:
         row.stage, row.error, row.sent_at = Stage.SENT.value, None, now
         who = operator()
         AuditLog(session).record(ACTOR, "marked_sent", row.message_id, outbound=row.id, by=who)
-        receipt = ServerReceipt(code=250, text=f"marked sent by {who}", queue_id=None, at=now)
-        reply_sent(session, obj.config.raw_store(), obj.config, row, receipt, now, ACTOR)
+        reply_sent(session, obj.config.raw_store(), obj.config, row, None, now, ACTOR,
+                   marked_by=who)
     click.echo(f"outbound {outbound_id} recorded as sent")

@@ -145,9 +145,11 @@ def _queue_platform_reply(session: Session, archive: RawStore, config: Config, c
 
 
 def reply_sent(session: Session, archive: RawStore, config: Config, row: Outbound,
-               receipt: ServerReceipt, now: datetime, actor: str) -> None:
+               receipt: ServerReceipt | None, now: datetime, actor: str,
+               marked_by: str | None = None) -> None:
     """The platform took the reply: its draft and case are ``sent``, and the client's people
-    and the advisors get a short confirmation with the receipt."""
+    and the advisors get a short confirmation with the receipt (or, for a send cut off by a
+    crash and checked by hand, with who recorded it as sent: no receipt is invented)."""
     if row.draft_id is None or row.case_id is None:
         return
     draft = session.get_one(Draft, row.draft_id)
@@ -157,8 +159,12 @@ def reply_sent(session: Session, archive: RawStore, config: Config, row: Outboun
     set_state(session, case, "sent", actor)
     client, store = store_of(config, case)
     facts = draft_facts(session, case, draft, client, store)
-    details = {"receipt": f"{receipt.code} {receipt.text}", "message_id": row.message_id,
-               "to": ", ".join(row.recipients)}
+    details = {"message_id": row.message_id, "to": ", ".join(row.recipients),
+               "at": now.isoformat()}
+    if receipt is not None:
+        details["receipt"] = f"{receipt.code} {receipt.text}"
+    if marked_by is not None:
+        details["marked_by"] = marked_by
     if client is not None:
         notify(session, archive, config, case, client, "sent", facts,
                recipients=client.summary_recipients, audience="client", details=details,

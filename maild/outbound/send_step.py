@@ -46,10 +46,10 @@ from maild.errors import (
     PermanentFailure,
     TemporaryFailure,
 )
-from maild.models import Case, Message, Outbound, Receipt
+from maild.models import Case, Draft, Message, Outbound, Receipt
 from maild.outbound import receipt_journal as journal
 from maild.outbound.approvals import PLATFORM_REPLY, reply_sent
-from maild.outbound.drafts import store_of
+from maild.outbound.drafts import draft_facts, notify, store_of
 from maild.outbound.maildir_transport import transport_send
 from maild.outbound.outbox import alert_operator
 from maild.outbound.receipt_journal import JOURNAL_NAME
@@ -247,7 +247,7 @@ class SendStep:
                          f"{row.id}` records it as sent")
             audit.record(ACTOR, "send_uncertain", row.message_id, outbound=row.id,
                          reason=attempt.uncertain)
-            self._alert_operator(session, row, now)
+            self._hold_notice(session, row, attempt.uncertain, now)
             return Stage.UNCERTAIN
         if attempt.receipt is not None:
             receipt = attempt.receipt
@@ -310,6 +310,21 @@ class SendStep:
         log.warning("send deferred outbound=%d to=%s attempt=%d retry_at=%s (refused for now)",
                     row.id, ",".join(later), row.attempts, row.next_try_at.isoformat())
         return Stage.QUEUED
+
+    def _hold_notice(self, session: Session, row: Outbound, reason: str, now: datetime) -> None:
+        """A held platform reply: the operator hears what is unknown and the two ways out
+        (``send_held``), not a send failure that would say to requeue it."""
+        settings = self.config.smtp
+        if settings is None or row.draft_id is None or row.case_id is None:
+            return
+        case, draft = session.get_one(Case, row.case_id), session.get_one(Draft, row.draft_id)
+        client, store = store_of(self.config, case)
+        notify(session, self.store, self.config, case, client, "send_held",
+               draft_facts(session, case, draft, client, store),
+               recipients=settings.operator, audience="operator",
+               details={"reason": reason, "outbox_id": str(row.id),
+                        "to": ", ".join(row.recipients), "message_id": row.message_id},
+               now=now, actor=ACTOR, reply_scope=None)
 
     def _alert_operator(self, session: Session, row: Outbound, now: datetime) -> None:
         settings = self.config.smtp
