@@ -92,7 +92,9 @@ def draft(obj: Context, ticket: str, version: int | None,
     with _sessions(obj.config)() as session:
         case = _case(session, ticket)
         by_version = {d.version: d for d in _drafts(session, case)}
-        wanted = list(diff) if diff else [version or max(by_version, default=0)]
+        if not by_version:
+            fail(f"{case.ticket} has no drafts yet")
+        wanted = list(diff) if diff else [version if version is not None else max(by_version)]
         missing = [v for v in wanted if v not in by_version]
         if missing:
             fail(f"{case.ticket} has no draft version {missing[0]}")
@@ -149,7 +151,9 @@ def reject(obj: Context, ticket: str, version: int, reason: str) -> None:
 
 
 def _uncertain(session: Session, outbound_id: int) -> Outbound:
-    row = session.get(Outbound, outbound_id)
+    """The held row, locked: a release and a mark-sent at the same moment cannot both win."""
+    row = session.scalars(select(Outbound).where(Outbound.id == outbound_id)
+                          .with_for_update()).first()
     if row is None or row.stage != Stage.UNCERTAIN:
         fail(f"outbound {outbound_id} is not held as uncertain")
     assert row is not None

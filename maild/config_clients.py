@@ -72,7 +72,7 @@ class Store:
     marketplaces: tuple[str, ...] = ()
     merchant_ids: tuple[str, ...] = ()
     # Where approved replies go when the notice's own Reply-To/From is not the place: category
-    # (or "*") -> address, e.g. {"account_health": "seller-performance@amazon.de"}.
+    # (or "*") -> address, e.g. {"policy_warning": "seller-performance@amazon.de"}.
     reply_to: tuple[tuple[str, str], ...] = ()
     smtp: SmtpSettings | None = None  # the store's own account; else maild's [smtp] sends
     sent: SentFolder | None = None  # its Sent folder: replies are filed and looked for there

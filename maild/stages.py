@@ -150,13 +150,20 @@ class StepRunner:
         return len(rows)
 
     def _run_marked(self) -> int:
-        """Claim and mark ``working`` (commit), then prepare and apply each row (commit each:
-        a row whose effect happened must not wait for the rest of the batch to be recorded)."""
-        now = self.clock()
-        with self.sessions() as session, session.begin():
-            rows = session.scalars(self.step.claim(now).limit(self.batch)
-                                   .with_for_update(skip_locked=True)).all()
-            for row in rows:
+        """Claim one row and mark it ``working`` (commit), then prepare and apply it (commit),
+        up to a batch of rows. One at a time: a row is marked only just before its work, so a
+        crash leaves at most the row really in hand ``working`` — the others of a batch were
+        never tried and must not look interrupted (a platform reply that looks interrupted is
+        held for the operator instead of being sent)."""
+        reached: set[str] = set(self.step.wakes)
+        done = 0
+        while done < self.batch:
+            now = self.clock()
+            with self.sessions() as session, session.begin():
+                row = session.scalars(self.step.claim(now).limit(1)
+                                      .with_for_update(skip_locked=True)).first()
+                if row is None:
+                    break
                 if row.stage == self.step.working:
                     log.warning("%s of %s %d was interrupted (claimed by %s); doing it again",
                                 self.step.name, type(row).__name__.lower(), row.id,
@@ -166,10 +173,7 @@ class StepRunner:
                 row.claimed_by = self.owner
                 row.claimed_until = now + timedelta(seconds=self.claim_seconds)
                 row.attempts = (row.attempts or 0) + 1
-        if not rows:
-            return 0
-        reached: set[str] = set(self.step.wakes)
-        for row in rows:
+            done += 1
             result = self._prepare(row)
             with self.sessions() as session, session.begin():
                 begin_write(session)
@@ -177,8 +181,9 @@ class StepRunner:
                 reached.add(self._apply(session, current, result))
                 current.claimed_by = current.claimed_until = None
                 self.bell.announce(session, reached)
-        self.bell.ring(reached)
-        return len(rows)
+        if done:
+            self.bell.ring(reached)
+        return done
 
     def drain(self) -> int:
         """Run batches until nothing is ready at the step's stage (``maild run --once``)."""

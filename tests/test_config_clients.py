@@ -348,3 +348,135 @@ def test_clients_d_that_is_a_file_is_refused(tmp_path: Path) -> None:
     write(tmp_path, "", "clients.d")
     with pytest.raises(ConfigError, match=r"clients\.d: must be a folder"):
         load_config(main)
+
+
+# The reply path's keys: how long a draft may wait for the decision-maker, and per store where
+# approved replies go, through which SMTP account, and which Sent folder they are filed in.
+APPROVAL_KEYS = """approval_reminders = [12, 36.5]
+approval_escalate_after = 0
+"""
+
+STORE_REPLY = """
+[client.store.reply_to]
+"*" = "Seller-Answers@Amazon.de"
+suspension = "seller-performance@amazon.de"
+
+[client.store.smtp]
+host = "smtp.acme.example"
+port = 465
+tls = "implicit"
+username = "amazon-eu@acme.example"
+password_env = "ACME_SMTP_PW"
+timeout = 20
+
+[client.store.sent]
+host = "imap.acme.example"
+username = "amazon-eu@acme.example"
+password_env = "ACME_IMAP_PW"
+folder = "Gesendet"
+"""
+
+REPLY_CLIENT = CLIENT.replace("[[client.store]]", APPROVAL_KEYS + "\n[[client.store]]").replace(
+    "\n[[client.webhook]]", STORE_REPLY + "\n[[client.webhook]]")
+
+
+def test_the_reply_path_keys_load_typed(tmp_path: Path) -> None:
+    """GIVEN a client with approval_reminders, approval_escalate_after = 0 and a store with
+    reply_to ("*" and a category), its own SMTP account and its Sent folder WHEN loaded THEN the
+    hours are floats and 0 means no escalation, reply_to addresses are bare and lower-cased in
+    file order, the SMTP account sends from the store's sender with the password still a
+    reference, and the Sent folder takes the IMAPS port by default."""
+    config = load_config(write(tmp_path, BASE + REPLY_CLIENT))
+    client = config.client("acme")
+    assert client is not None
+    assert client.approval_reminders == (12.0, 36.5)
+    assert client.approval_escalate_after is None
+    (store,) = client.stores
+    assert store.reply_to == (("*", "seller-answers@amazon.de"),
+                              ("suspension", "seller-performance@amazon.de"))
+    smtp = store.smtp
+    assert smtp is not None
+    assert (smtp.host, smtp.port, smtp.tls, smtp.username, smtp.timeout) == (
+        "smtp.acme.example", 465, "implicit", "amazon-eu@acme.example", 20.0)
+    assert smtp.from_address == "amazon-eu@acme.example" and smtp.operator == ()
+    assert smtp.password is not None and smtp.password.env == "ACME_SMTP_PW"
+    sent = store.sent
+    assert sent is not None
+    assert (sent.host, sent.port, sent.tls, sent.username, sent.folder) == (
+        "imap.acme.example", 993, "implicit", "amazon-eu@acme.example", "Gesendet")
+    assert sent.password.env == "ACME_IMAP_PW"
+
+
+def test_without_the_reply_path_keys_the_defaults_hold(tmp_path: Path) -> None:
+    """GIVEN a client without the reply path's keys WHEN loaded THEN the decision-maker is
+    reminded after 24 h, the advisors hear after 48 h, and the store has no reply_to, SMTP
+    account or Sent folder of its own (maild's [smtp] sends); a store SMTP account without
+    tls or port is STARTTLS on 587, and approval_reminders = [] turns the reminders off."""
+    config = load_config(write(tmp_path, BASE + CLIENT))
+    client = config.client("acme")
+    assert client is not None
+    assert (client.approval_reminders, client.approval_escalate_after) == ((24.0,), 48.0)
+    store = client.stores[0]
+    assert (store.reply_to, store.smtp, store.sent) == ((), None, None)
+
+    text = CLIENT.replace("[[client.store]]", "approval_reminders = []\n\n[[client.store]]")
+    text = text.replace("\n[[client.webhook]]",
+                        '\n[client.store.smtp]\nhost = "smtp.acme.example"\n\n[[client.webhook]]')
+    client = load_config(write(tmp_path, BASE + text)).client("acme")
+    assert client is not None and client.approval_reminders == ()
+    smtp = client.stores[0].smtp
+    assert smtp is not None
+    assert (smtp.tls, smtp.port, smtp.username, smtp.password) == ("starttls", 587, None, None)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (('suspension = "seller-performance@amazon.de"',
+      'account_health = "seller-performance@amazon.de"'),
+     'client[0].store[0].reply_to.account_health: must be "*" or a category (suspension'),
+    (('"*" = "Seller-Answers@Amazon.de"', '"*" = "Seller Answers"'),
+     "client[0].store[0].reply_to.*: must be one plain address (local@domain), not "
+     "'Seller Answers'"),
+    (('suspension = "seller-performance@amazon.de"',
+      'suspension = "Seller Performance <seller-performance@amazon.de>"'),
+     "client[0].store[0].reply_to.suspension: must be one plain address"),
+    (('suspension = "seller-performance@amazon.de"', 'suspension = ["a@amazon.de"]'),
+     "client[0].store[0].reply_to.suspension: must be a string, not a list"),
+    (('sender = "amazon-eu@acme.example"\n', ''),
+     "client[0].store[0].sender: is required with [smtp]"),
+    (('password_env = "ACME_SMTP_PW"', 'password = "hunter2"'),
+     "client[0].store[0].smtp.password: inline passwords are not accepted; use password_env"),
+    (('password_env = "ACME_IMAP_PW"', 'password = "hunter2"'),
+     "client[0].store[0].sent.password: inline passwords are not accepted; use password_env"),
+    (('password_env = "ACME_IMAP_PW"', ''), "client[0].store[0].sent.password_env: is required"),
+    (('password_env = "ACME_SMTP_PW"', ''),
+     "client[0].store[0].smtp.password_env: username and password_env"),
+    (('tls = "implicit"', 'tls = "plain"'),
+     "client[0].store[0].smtp.tls: 'plain' is allowed only for loopback hosts, not "
+     "'smtp.acme.example'"),
+    (('folder = "Gesendet"', 'folder = "Gesendet"\ntls = "plain"'),
+     "client[0].store[0].sent.tls: 'plain' is allowed only for loopback hosts, not "
+     "'imap.acme.example'"),
+    (('timeout = 20', 'from = "amazon-eu@acme.example"'),
+     "client[0].store[0].smtp.from: unknown key"),
+    (('approval_escalate_after = 0', 'approval_escalate_after = -1'),
+     "client[0].approval_escalate_after: must be a number of hours (0: never), not -1.0"),
+    (('approval_escalate_after = 0', 'approval_escalate_after = "48h"'),
+     "client[0].approval_escalate_after: must be a number"),
+    (('approval_reminders = [12, 36.5]', 'approval_reminders = [12, 0]'),
+     "client[0].approval_reminders[1]: must be a number above 0, not 0"),
+])
+def test_reply_path_mistakes_name_file_and_key(tmp_path: Path, change: tuple[str, str],
+                                               expected: str) -> None:
+    """GIVEN one mistake in the reply path's keys (an unknown category or a bad address in
+    reply_to, a store SMTP account without the store's sender, an inline password in the store's
+    SMTP account or Sent folder, plain text to a host that is not loopback, a negative
+    escalation time...) WHEN loaded THEN a ConfigError names the file and the key, and never
+    repeats a password."""
+    text = BASE + REPLY_CLIENT
+    assert text.count(change[0]) == 1, change[0]
+    path = write(tmp_path, text.replace(*change))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert expected in str(info.value)
+    assert "hunter2" not in str(info.value)

@@ -112,9 +112,9 @@ def draft_facts(session: Session, case: Case, draft: Draft, client: Client | Non
 
 def diff_text(old: Draft, new: Draft) -> str:
     """A unified diff of two versions' bodies (``maild draft --diff``, approval requests)."""
-    return "".join(difflib.unified_diff(
-        old.body.splitlines(keepends=True), new.body.splitlines(keepends=True),
-        fromfile=f"v{old.version}", tofile=f"v{new.version}"))
+    return "".join(f"{line}\n" for line in difflib.unified_diff(
+        old.body.splitlines(), new.body.splitlines(),
+        fromfile=f"v{old.version}", tofile=f"v{new.version}", lineterm=""))
 
 
 def add_draft(session: Session, archive: RawStore, config: Config, case: Case, *,
