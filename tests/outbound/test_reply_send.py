@@ -5,6 +5,7 @@ never by sending a platform reply a second time."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from maild.models import AuditEvent, Case, Draft, Outbound
 from maild.outbound import receipt_journal as journal
 from maild.stages import Stage
+from tests.ingestion.conftest import wait_until
 from tests.outbound.test_reply_path import (
     BUYER,
     DRAFT,
@@ -116,3 +118,24 @@ def test_a_sent_reply_leaves_its_receipt_in_the_journal(
         message_id = session.get_one(Outbound, outbound_id).message_id
     entry = journal.find(desk.config.archive_dir / journal.JOURNAL_NAME, message_id)
     assert entry is not None and entry.code == 250 and entry.queue_id == sent.queue_id
+
+
+def test_only_the_row_in_hand_is_marked_sending(approved: tuple[Desk, SmtpSink, int]) -> None:
+    """GIVEN a platform reply and a notice queued WHEN the send step works them while the server
+    holds its answer to the first THEN only that one row is ``sending`` (a crash now would
+    leave only it to reconcile; the other, never tried, is still ``queued``), and both are sent
+    once the server answers."""
+    desk, sink, _outbound_id = approved
+    queued = desk.all(Outbound, Outbound.stage == Stage.QUEUED)
+    assert len(queued) >= 2
+    sink.delay_reply(2)
+    worker = threading.Thread(target=desk.runners[-1].drain)
+    worker.start()
+    try:
+        assert wait_until(lambda: bool(desk.all(Outbound, Outbound.stage == Stage.SENDING)), 5)
+        stages = sorted(row.stage for row in desk.all(Outbound))
+        assert stages.count(Stage.SENDING) == 1
+        assert stages.count(Stage.QUEUED) == len(queued) - 1
+    finally:
+        worker.join(30)
+    assert {row.stage for row in desk.all(Outbound)} == {Stage.SENT}
