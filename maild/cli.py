@@ -254,10 +254,15 @@ def requeue(obj: Context, step_name: str, ids: tuple[int, ...]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @click.pass_obj
 def status(obj: Context, as_json: bool) -> None:
-    """Per mailbox: last sync, last UID, messages archived, lag, last error."""
+    """Per mailbox: last sync, last UID, messages archived, lag, last error; then the checks of
+    /healthz, the outbox, the queue depths and the approvals waiting."""
+    from datetime import UTC, datetime
+
+    from maild.health import check_health, status_lines
     from maild.status import mailbox_status
 
-    with _sessions(obj.config)() as session:
+    sessions = _sessions(obj.config)
+    with sessions() as session:
         rows = mailbox_status(session)
     if as_json:
         click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False))
@@ -271,6 +276,30 @@ def status(obj: Context, as_json: bool) -> None:
         error += f", worked by {row.leased_by}" if row.leased_by else ""
         click.echo(f"{row.mailbox}: last sync {sync}, last uid {row.last_uid}, "
                    f"{row.archived} archived, lag {lag} msg{error}")
+    now = datetime.now(UTC)
+    for line in status_lines(check_health(sessions, obj.config, obj.config.http, now, now)):
+        click.echo(line)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as /healthz does.")
+@click.pass_obj
+def health(obj: Context, as_json: bool) -> None:
+    """The checks of /healthz (database, mailboxes synced, outbox moving); exit 1 when one
+    fails, for cron and monitoring."""
+    from datetime import UTC, datetime
+
+    from maild.health import check_health, status_lines
+
+    now = datetime.now(UTC)
+    report = check_health(_sessions(obj.config), obj.config, obj.config.http, now, now)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for line in status_lines(report):
+            click.echo(line)
+    if not report.ok:
+        sys.exit(EXIT_FAILURE)
 
 
 @main.command()

@@ -5,9 +5,9 @@ is read only when it is used, so it never lands in the database, in a log line o
 Every validation error names the file and the key, and the CLI turns it into exit code 2.
 
 This module holds the loader, `[maild]` and the mail sources (`[[imap]]`, `[[maildir]]`,
-`[[dropfolder]]`); `config_smtp` validates `[smtp]` and `[fallback]`, `config_clients` the
-clients (`[[client]]` and the `clients.d/` folder beside the file), `config_table` the typed
-reader they share.
+`[[dropfolder]]`); `config_smtp` validates `[smtp]` and `[fallback]`, `config_http` `[http]`,
+`config_clients` the clients (`[[client]]` and the `clients.d/` folder beside the file),
+`config_table` the typed reader they share.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from maild.config_clients import (
     load_clients_dir,
     parse_client,
 )
+from maild.config_http import HttpSettings, parse_http
 from maild.config_smtp import SmtpSettings, parse_fallback, parse_smtp
 from maild.config_table import Secret, Table, is_loopback, read_toml, resolve
 from maild.errors import ConfigError
@@ -111,6 +112,7 @@ class Config:
     escalations: tuple[Rule, ...] = ()  # [[escalation]]: rules for every client
     sla_tiers: Mapping[str, SlaTier] = field(default_factory=lambda: dict(DEFAULT_SLA_TIERS))
     client_files: tuple[Path, ...] = ()
+    http: HttpSettings = field(default_factory=HttpSettings)
 
     def raw_store(self) -> RawStore:
         return RawStore(self.archive_dir, self.archive_sync)
@@ -331,10 +333,11 @@ def parse_config(data: dict[str, Any], *, path: Path | None, base: Path) -> Conf
     clients = _clients(top, path, tuple(tiers))
     client_files = tuple(c.source for c in clients if c.source is not None and c.source != path)
     escalations = rules_from(top)
+    http = parse_http(top.table("http"))
     top.check_unknown()
     return Config(path=path, imap=accounts, maildirs=maildirs, smtp=smtp, fallback=fallback,
                   clients=clients, client_files=client_files, escalations=escalations,
-                  sla_tiers=tiers, **values)
+                  sla_tiers=tiers, http=http, **values)
 
 
 def _sla_tiers(top: Table) -> dict[str, SlaTier]:

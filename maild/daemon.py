@@ -44,6 +44,8 @@ from maild.sources.imap import FolderWorker
 from maild.sources.lease import node_owner
 from maild.sources.maildir import MaildirWorker
 from maild.stages import StepRunner, StepWorker
+from maild.stale_watch import StaleMailboxWatch
+from maild.web import WebService
 
 log = logging.getLogger("maild.daemon")
 
@@ -63,8 +65,9 @@ class Worker(Protocol):
 
 def build_workers(config: Config, stop: threading.Event, owner: str, engine: Engine,
                   bell: Bell, parser: IsolatedParser | None = None) -> list[Worker]:
-    """One worker per IMAP folder and per Maildir, then one per pipeline step; all share one
-    engine, archive and bell. ``run_once`` relies on the order: sources first, then steps.
+    """One worker per IMAP folder and per Maildir, the stale-mailbox watch, then one per
+    pipeline step; all share one engine, archive and bell. ``run_once`` relies on the order:
+    sources first (the watch sees their syncs), then steps (they send its alert).
 
     Building touches the database (mailbox rows) and the file system (Maildir folders), so a
     config that validates but cannot start fails here, before any running worker is stopped.
@@ -78,6 +81,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                     for folder in account.folders]
     workers += [MaildirWorker(source, ingestor, stop) for source in config.maildirs]
     store = ingestor.store
+    workers.append(StaleMailboxWatch(config, config.http, store, sessions, stop, bell=bell))
     send = SendStep(config, store, sessions)
     send.release_dead_claims()
     runners = [StepRunner(ParseStep(store, parser), sessions, bell),
@@ -244,6 +248,8 @@ class Daemon:
     def run(self) -> None:
         with sole_daemon(self.config.database):
             generation = _build(self.config, self.owner)
+            web = WebService()
+            web.follow(self.config.http, self.config, generation.engine, generation.workers)
             generation.start()
             seen = self.config.files_stamp()
             try:
@@ -253,6 +259,9 @@ class Daemon:
                         self.reload_requested.clear()
                         seen = stamp
                         generation = self.reload(generation)
+                        web.follow(generation.config.http, generation.config,
+                                   generation.engine, generation.workers)
             finally:
                 generation.halt()
+                web.close()
                 log.info("stopped")

@@ -34,8 +34,9 @@ __all__ = ["ALERT_KINDS", "AlertKind", "Audience", "SummaryFacts", "attached_ori
            "render", "where"]
 
 Audience = Literal["client", "advisor", "fallback"]
-AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit"]
-ALERT_KINDS: tuple[str, ...] = ("unmatched", "send_failure", "bounce", "rate_limit")
+AlertKind = Literal["unmatched", "send_failure", "bounce", "rate_limit", "stale_mailbox"]
+ALERT_KINDS: tuple[str, ...] = ("unmatched", "send_failure", "bounce", "rate_limit",
+                                "stale_mailbox")
 MAX_TOPIC = 80
 _REPLY_PREFIX = re.compile(
     r"^(?:\s*(?:re|fw|fwd|aw|wg|tr|rv|sv|vs|rif|antw|enc|転送|转发|回复|答复|轉寄|回覆)"
@@ -180,7 +181,8 @@ def compose_operator_alert(kind: AlertKind, details: Mapping[str, str], *, now: 
                            zone: ZoneInfo | None = None, ticket: str | None = None,
                            languages: Sequence[str] = ("en",),
                            original: bytes | None = None) -> bytes:
-    """An alert to the operator: unmatched mail, a failed send, a bounce, a rate limit hit.
+    """An alert to the operator: unmatched mail, a failed send, a bounce, a rate limit hit, a
+    mailbox that stopped syncing.
 
     `details` are shown as a table in the given order (recipient, SMTP reply, queue id ...);
     `original`, when given (the unmatched notice, the bounce), is attached unchanged."""

@@ -79,6 +79,7 @@ class FolderWorker:
         self.lease = Lease(self.sessions, self.mailbox_id, owner or node_owner(), lease_seconds)
         self.client: IMAPClient | None = None
         self.unfetchable: str | None = None
+        self.reconnects = 0  # failures that made the loop reconnect (maild_imap_reconnects)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class FolderWorker:
             except Exception as exc:  # noqa: BLE001 - recorded on the mailbox row, then retried
                 self._fail(exc)
                 attempt += 1
+                self.reconnects += 1
                 delay = backoff_delay(attempt, self.account.reconnect_min_seconds,
                                       self.account.reconnect_max_seconds)
                 log.warning("reconnecting mailbox=%s in=%.1fs attempt=%d", self.label, delay,
