@@ -36,6 +36,7 @@ from maild.outbound.intake_step import IntakeStep
 from maild.outbound.send_step import SendStep
 from maild.parse_stage import ParseStep
 from maild.parsers.isolated import IsolatedParser
+from maild.report_step import ReportStep
 from maild.routing.digests import DigestStep
 from maild.routing.route_step import RouteStep, summary_facts
 from maild.routing.ticket_step import TicketStep
@@ -91,6 +92,7 @@ def build_workers(config: Config, stop: threading.Event, owner: str, engine: Eng
                StepRunner(IntakeStep(config, store), sessions, bell),
                StepRunner(DigestStep(config, store, summary_facts), sessions, bell),
                StepRunner(TimerStep(config, store), sessions, bell),
+               StepRunner(ReportStep(config, store, sessions), sessions, bell),
                StepRunner(send, sessions, bell, owner=owner)]
     workers += [StepWorker(runner, stop, config.stage_poll_seconds) for runner in runners]
     return workers

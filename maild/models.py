@@ -410,3 +410,25 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportRun(Base):
+    """One client's monthly report (issue 13): due on the 1st of the next month in the client's
+    zone (``maild.report_step.due_time``), queued once by the report step or by
+    ``maild report --send`` (``outbound_id``); unique per client and month, so a restart or a
+    fleet never sends it twice. ``scheduled -> fired`` (or ``cancelled``, ``failed``)."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("client_id", "month", name="uq_report_run"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-03", the client's local month
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    stage: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_step: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    outbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbound.id", name="fk_report_run_outbound_id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
