@@ -6,8 +6,10 @@ No business logic lives here; each command is a thin adapter with the exit codes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat as stat_module
 import sys
 from pathlib import Path
 
@@ -192,16 +194,47 @@ def ingest(obj: Context, paths: tuple[Path, ...]) -> None:
     ingestor = Ingestor(obj.config.raw_store(), _sessions(obj.config), actor="cli")
     new = duplicates = 0
     unreadable = _Unreadable("ingest")
+    terminal = sys.stderr.isatty()
     for path in paths:
         items = (Incoming(raw=m.raw, origin=f"file:{m.source}")
                  for m in iter_path(path, unreadable))
-        for batch in batched(items, lambda item: len(item.raw), INGEST_BATCH, INGEST_BATCH_BYTES):
-            result = ingestor.ingest(batch)
-            new, duplicates = new + result.new, duplicates + result.duplicates
-            del batch  # archived: free it before the next batch is read
+        path_new = path_duplicates = 0
+        # On a terminal a bar over the bytes of the path (a big mbox takes minutes); in a log,
+        # one line per path when it is done.
+        shown = (click.progressbar(length=_bytes_under(path), label=f"ingest {path}",
+                                   file=sys.stderr) if terminal else contextlib.nullcontext())
+        with shown as bar:
+            for batch in batched(items, lambda item: len(item.raw), INGEST_BATCH,
+                                 INGEST_BATCH_BYTES):
+                result = ingestor.ingest(batch)
+                path_new, path_duplicates = (path_new + result.new,
+                                             path_duplicates + result.duplicates)
+                if bar is not None:
+                    bar.update(sum(len(item.raw) for item in batch))
+                del batch  # archived: free it before the next batch is read
+            if bar is not None:  # the bytes an mbox spends on separators: the path is done
+                bar.update(max(0, (bar.length or 0) - bar.pos))
+        if not terminal:
+            click.echo(f"maild ingest: {path}: {path_new} new, {path_duplicates} already "
+                       f"archived", err=True)
+        new, duplicates = new + path_new, duplicates + path_duplicates
     click.echo(f"archived {new} new message(s), {duplicates} already archived")
     if unreadable.count:
         sys.exit(EXIT_FAILURE)
+
+
+def _bytes_under(path: Path) -> int:
+    """The size of a file, or of the regular files under a folder (links not followed): the
+    length of ``ingest``'s progress bar."""
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                stat = os.lstat(os.path.join(folder, name))
+                total += stat.st_size if stat_module.S_ISREG(stat.st_mode) else 0
+    return total
 
 
 @main.command()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import mailbox
+import os
+import pty
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +22,7 @@ from maild.ingest import Ingestor
 from maild.models import Message
 from maild.sources.maildir import MaildirWorker, seen_name
 from tests.support import run_maild
+from tests.support.cli import maild_command
 
 from .conftest import notice, wait_until
 
@@ -61,6 +65,10 @@ def test_ingest_reads_eml_mbox_and_maildir_and_dedupes(tmp_path: Path,
     first = run_maild(["--config", config, "ingest", *paths])
     assert first.returncode == 0, first.stderr
     assert "archived 6 new message(s), 1 already archived" in first.stdout
+    assert [line for line in first.stderr.splitlines() if "maild ingest:" in line] == [
+        f"maild ingest: {eml_dir}: 3 new, 0 already archived",
+        f"maild ingest: {tmp_path / 'backfill.mbox'}: 2 new, 1 already archived",
+        f"maild ingest: {tmp_path / 'md'}: 1 new, 0 already archived"]  # a log: a line a path
     again = run_maild(["--config", config, "ingest", *paths])
     assert "archived 0 new message(s), 7 already archived" in again.stdout
     url = f"sqlite:///{tmp_path / 'maild.sqlite3'}"
@@ -225,3 +233,37 @@ def test_verify_counts_archive_files_without_rows(tmp_path: Path,
     assert result.returncode == 0, result.stdout
     assert "note: 1 archive file(s) have no database row" in result.stdout
     assert orphan.sha256 in result.stdout and "archive verify: ok" in result.stdout
+
+
+def test_ingest_shows_a_progress_bar_on_a_terminal(tmp_path: Path,
+                                                   write_config: Callable[..., Path]) -> None:
+    """GIVEN an mbox WHEN ``maild ingest`` runs with stderr on a terminal THEN a progress bar
+    labelled with the path is drawn there, to 100%, instead of the per-path log line."""
+    box = mailbox.mbox(str(tmp_path / "big.mbox"))
+    for i in range(40):
+        box.add(notice(i))
+    box.close()
+    config = write_config("")
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(maild_command(["--config", config, "ingest",
+                                             tmp_path / "big.mbox"]),
+                              stderr=follower, stdout=subprocess.PIPE, timeout=120, check=True)
+        os.close(follower)
+        follower = -1
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other side closed: all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        if follower >= 0:
+            os.close(follower)
+        os.close(leader)
+    assert b"archived 40 new message(s)" in done.stdout
+    assert f"ingest {tmp_path / 'big.mbox'}".encode() in shown and b"100%" in shown
+    assert b"maild ingest:" not in shown
