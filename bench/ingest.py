@@ -424,6 +424,7 @@ def child_ingest(config_path: str) -> int:
     """
     import logging
 
+    from maild.bell import Bell
     from maild.config import load_config
     from maild.daemon import build_workers
     from maild.logs import setup_logging
@@ -436,7 +437,7 @@ def child_ingest(config_path: str) -> int:
     from maild.db import make_engine
 
     workers = build_workers(config, threading.Event(), node_owner(),
-                            make_engine(config.database))
+                            make_engine(config.database), Bell())
     log.info("bench child start")
     failures = 0
     for worker in workers:

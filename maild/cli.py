@@ -355,4 +355,4 @@ def parse(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 # Commands kept in their own modules register themselves on ``main`` when imported.
-from maild import cli_cases, cli_drafts, cli_report  # noqa: E402, F401
+from maild import cli_cases, cli_drafts, cli_export, cli_report  # noqa: E402, F401
