@@ -60,7 +60,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _load_syncfs() -> Callable[[int], int] | None:
+def load_syncfs() -> Callable[[int], int] | None:
+    """syncfs(2) where Linux has it (the archive and the Maildir export flush with it)."""
     if not sys.platform.startswith("linux"):
         return None
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -72,7 +73,7 @@ def _load_syncfs() -> Callable[[int], int] | None:
     return syncfs
 
 
-_SYNCFS = _load_syncfs()
+_SYNCFS = load_syncfs()
 
 
 def _alive(pid: int) -> bool:

@@ -16,12 +16,9 @@ and reads it back for ``maild export verify`` (:class:`Source`). Each folder of 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from maild.archive import load_syncfs
 from maild.config import TLS_MODES
 from maild.config_table import is_loopback
 from maild.errors import MaildError
@@ -182,21 +180,7 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-def _load_syncfs() -> Callable[[int], int] | None:
-    """syncfs(2) where Linux has it (the archive loads it the same way, see
-    :mod:`maild.archive`)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    syncfs = getattr(libc, "syncfs", None)
-    if syncfs is None:
-        return None
-    syncfs.argtypes = [ctypes.c_int]
-    syncfs.restype = ctypes.c_int
-    return syncfs
-
-
-_SYNCFS = _load_syncfs()
+_SYNCFS = load_syncfs()
 
 
 def _fsync_file(path: str) -> None:

@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from maild.config import load_config
-from maild.db import make_engine, session_factory, upgrade
 from maild.models import AuditEvent, Case, Decision, Draft, Outbound
 from tests.outbound.reply_layouts import Attached
 from tests.outbound.test_reply_path import (
@@ -34,10 +32,11 @@ from tests.outbound.test_reply_path import (
     buyer_message,
     files_of,
     mails_to,
+    open_desk,
     platform_replies,
     text_of,
 )
-from tests.routing.test_route_and_send import CONFIG, SECRET_ENV
+from tests.routing.test_route_and_send import SECRET_ENV
 from tests.support import SmtpSink, run_maild
 
 OPERATOR = f"cli:{getpass.getuser()}@{socket.gethostname()}"
@@ -107,22 +106,12 @@ def terminal(sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
     decides at the real time, so the desk's steps run at it too. SQLite only: each command is a
     process of its own (about a second), and the decisions' database work is tested on both
     databases in test_reply_path."""
-    monkeypatch.setenv(SECRET_ENV, SECRET)
-    path = tmp_path / "maild.toml"
-    path.write_text(CONFIG.format(database=sqlite_url, root=tmp_path, port=smtp_sink.port,
-                                  secret_env=SECRET_ENV), encoding="utf-8")
-    config = load_config(path)
-    upgrade(config.database)
-    engine = make_engine(config.database)
-    try:
-        desk = Desk(config, session_factory(engine), smtp_sink)
+    with open_desk(sqlite_url, tmp_path, smtp_sink, monkeypatch) as desk:
         desk.now = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
         desk.notice(buyer_message().replace(b"Tue, 10 Mar 2026 08:00:00 +0000",
                                             format_datetime(desk.now).encode()))
         assert mails_to(smtp_sink, "anna@advisor.example"), "the advisors got no summary"
-        yield Terminal(desk, path)
-    finally:
-        engine.dispose()
+        yield Terminal(desk, tmp_path / "maild.toml")
 
 
 @pytest.fixture
