@@ -104,6 +104,9 @@ class Config:
     parse_timeout_seconds: float = 30.0
     archive_sync: str | None = None
     secret: Secret | None = None
+    # The authserv-id the receiving server writes in Authentication-Results (RFC 8601): with it,
+    # only that server's verdicts count for replies, and a reply without one is refused.
+    authserv_id: str | None = None
     imap: tuple[ImapAccount, ...] = field(default_factory=tuple)
     maildirs: tuple[MaildirSource, ...] = field(default_factory=tuple)
     smtp: SmtpSettings | None = None
@@ -269,6 +272,7 @@ def _maild(table: Table) -> dict[str, Any]:
         "parse_timeout_seconds": table.seconds("parse_timeout_seconds", 30.0),
         "archive_sync": table.choice("archive_sync", SYNC_MODES, None),
         "secret": table.secret("secret"),
+        "authserv_id": table.string("authserv_id", None),
     }
     table.check_unknown()
     return values

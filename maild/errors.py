@@ -41,6 +41,12 @@ class TemporaryFailure(DeliveryError):
     handshake (RFC 5321 4.2.1: the same transaction may succeed later)."""
 
 
+class MaybeDelivered(TemporaryFailure):
+    """The message data went out and no reply came (the connection dropped or timed out after
+    DATA): the server may have taken it. A retry may deliver it twice; a platform reply is
+    therefore held for the operator instead (RFC 1047 describes the window)."""
+
+
 class PermanentFailure(DeliveryError):
     """Do not retry: a 5xx reply, every recipient refused for good, or a server that lacks what
     the message needs (RFC 5321 4.2.1); the operator must look."""

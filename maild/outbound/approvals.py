@@ -12,6 +12,7 @@ mail, or the user and host of the command line.
 from __future__ import annotations
 
 from datetime import datetime
+from email.utils import make_msgid
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,14 +29,15 @@ from maild.outbound.drafts import (
     draft_facts,
     latest_draft,
     latest_notice,
+    lock_case,
     notify,
     store_of,
 )
-from maild.outbound.outbox import new_message_id, queue
+from maild.outbound.outbox import queue
 from maild.outbound.platform_reply import compose_platform_reply, thread_origin
 from maild.outbound.platform_rules import blockers
 from maild.outbound.receipts import Receipt as ServerReceipt
-from maild.routing.cases import set_state
+from maild.routing.cases import add_keys, set_state
 from maild.routing.clocks import cancel_timers
 
 DECISIONS = ("approved", "rejected", "changes")
@@ -63,6 +65,7 @@ def _decide(session: Session, archive: RawStore, config: Config, case: Case, ver
             now: datetime, actor: str, reason: str) -> Decision:
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
+    lock_case(session, case)
     draft = session.scalars(select(Draft).where(Draft.case_id == case.id,
                                                 Draft.version == version)
                             .with_for_update()).first()
@@ -132,7 +135,8 @@ def _queue_platform_reply(session: Session, archive: RawStore, config: Config, c
     if notice_message is None:
         raise DecisionRefused(f"{case.ticket} has no platform notice to reply to")
     origin = thread_origin(archive.get(notice_message.sha256))
-    message_id = new_message_id(store.sender, f"{case.ticket}.v{draft.version}")
+    # The platform sees this Message-ID: nothing in it names maild, the ticket or the version.
+    message_id = make_msgid(domain=store.sender.rpartition("@")[2])
     raw = compose_platform_reply(origin, body=draft.body, attachments=attachments,
                                  from_address=store.sender, to=draft.platform_to,
                                  message_id=message_id, now=now)
@@ -140,6 +144,7 @@ def _queue_platform_reply(session: Session, archive: RawStore, config: Config, c
                 recipients=[draft.platform_to], raw=raw, message_id=message_id, now=now,
                 case_id=case.id, actor=actor)
     row.draft_id = draft.id
+    add_keys(session, case, [("message_id", message_id)])  # the platform's answer threads here
     session.flush()
     return row
 

@@ -14,12 +14,13 @@ decision-maker's change requests) are :class:`Comment` rows passed on to the oth
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from maild.archive import RawStore
@@ -27,6 +28,7 @@ from maild.audit import AuditLog
 from maild.config import Client, Config
 from maild.config_clients import Store
 from maild.config_table import plain_of
+from maild.errors import ArchiveError
 from maild.models import Case, Comment, Draft, Message, Notice, Timer
 from maild.outbound.compose_reply import (
     DraftFacts,
@@ -68,9 +70,17 @@ def store_of(config: Config, case: Case) -> tuple[Client | None, Store | None]:
 
 
 def latest_notice(session: Session, case: Case) -> Message | None:
-    """The case's newest platform notice: what a reply answers."""
-    return session.scalars(select(Message).join(Notice).where(Message.case_id == case.id)
-                           .order_by(Message.id.desc())).first()
+    """The case's newest platform notice: what a reply answers. Never a phishing suspect that
+    joined the case (phishers copy real subjects): a reply must not go to it or thread to it."""
+    return session.scalars(select(Message).join(Notice).where(
+        Message.case_id == case.id, Notice.category != "phishing_suspect")
+        .order_by(Message.id.desc())).first()
+
+
+def lock_case(session: Session, case: Case) -> None:
+    """Serialise the reply path's work on one case (a new draft, a decision) across a fleet:
+    a decision cannot interleave with the draft that supersedes its version."""
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
 
 
 def latest_draft(session: Session, case: Case) -> Draft | None:
@@ -79,9 +89,16 @@ def latest_draft(session: Session, case: Case) -> Draft | None:
 
 
 def draft_attachments(store: RawStore, draft: Draft) -> list[tuple[str, str, bytes]]:
-    """The draft's attachments as (filename, content type, bytes), read from the archive."""
-    return [(str(a["filename"]), str(a["content_type"]), store.get(str(a["sha256"])))
-            for a in draft.attachments]
+    """The draft's attachments as (filename, content type, bytes), read from the archive and
+    checked against their SHA-256: an altered file is never sent as the approved one."""
+    found = []
+    for a in draft.attachments:
+        data = store.get(str(a["sha256"]))
+        if hashlib.sha256(data).hexdigest() != a["sha256"]:
+            raise ArchiveError(f"attachment {a['filename']} of draft v{draft.version}: the "
+                               f"archive file {a['sha256']} was altered")
+        found.append((str(a["filename"]), str(a["content_type"]), data))
+    return found
 
 
 def draft_facts(session: Session, case: Case, draft: Draft, client: Client | None,
@@ -121,13 +138,13 @@ def add_draft(session: Session, archive: RawStore, config: Config, case: Case, *
               author: str, body: str, attachments: Sequence[NewAttachment],
               source: Message | None, now: datetime, actor: str) -> Draft:
     """Record a new draft version of ``case`` and ask for a decision (or say why it is blocked)."""
+    lock_case(session, case)
     client, store = store_of(config, case)
     kept = [_archive_attachment(archive, a) for a in attachments]
     version = (session.scalar(select(func.max(Draft.version))
                               .where(Draft.case_id == case.id)) or 0) + 1
-    for waiting in session.scalars(select(Draft).where(Draft.case_id == case.id,
-                                                       Draft.state == "pending")):
-        waiting.state = "superseded"
+    session.execute(update(Draft).where(Draft.case_id == case.id, Draft.state == "pending")
+                    .values(state="superseded").execution_options(synchronize_session="fetch"))
     notice_message = latest_notice(session, case)
     target = None
     if notice_message is not None:
@@ -155,7 +172,8 @@ def add_draft(session: Session, archive: RawStore, config: Config, case: Case, *
                              state=draft.state, blocked_by=reasons,
                              attachments=[a["sha256"] for a in kept],
                              evidence=source.sha256 if source else None)
-    _stop_sla_clock(session, case, now, actor)
+    if not reasons:  # a blocked draft is no draft the platform could get: the SLA runs on
+        _stop_sla_clock(session, case, now, actor)
     cancel_timers(session, case, now, actor, clocks=(APPROVAL,))
     facts = draft_facts(session, case, draft, client, store)
     if reasons:

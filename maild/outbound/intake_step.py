@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -46,6 +46,9 @@ from maild.stages import MessageStep, Stage
 log = logging.getLogger("maild.outbound")
 
 ACTOR = "maild:intake"
+# A refused answer is audited every time; the operator hears of them once an hour per case (or
+# once an hour for all without a case): spam to desk+anything@ must not become operator mail.
+REFUSAL_ALERTS_EVERY = timedelta(hours=1)
 _VERDICTS = {"approve": "approved", "reject": "rejected", "changes": "changes"}
 _AUTOMATIC_PRECEDENCE = ("auto_reply", "bulk", "junk", "list")
 
@@ -90,7 +93,7 @@ class IntakeStep(MessageStep):
 
     def prepare(self, message: Message) -> Answer:
         raw = self.store.get(message.sha256)
-        return Answer(read_reply(raw), automatic_reply(raw))
+        return Answer(read_reply(raw, self.config.authserv_id), automatic_reply(raw))
 
     def apply(self, session: Session, message: Message, answer: Answer) -> Stage:
         content, now = answer.content, self.clock()
@@ -202,8 +205,9 @@ class IntakeStep(MessageStep):
                            languages=("en", "zh"), zone=ZoneInfo("UTC"), now=now,
                            from_address=smtp.from_address, to=list(smtp.operator),
                            reply_to=None, message_id=mid),
-                       label=f"refused.{message.id}", now=now,
-                       case_id=case.id if case else None, actor=ACTOR)
+                       label=f"refused.{case.ticket if case else 'no-case'}", now=now,
+                       case_id=case.id if case else None, actor=ACTOR,
+                       once_per=REFUSAL_ALERTS_EVERY)
         return Stage.REFUSED
 
 

@@ -159,8 +159,9 @@ class ReplyContent:
     auth_failed: str | None
 
 
-def read_reply(raw: bytes) -> ReplyContent:
-    """What the reply `raw` (RFC 5322 bytes) says.
+def read_reply(raw: bytes, authserv_id: str | None = None) -> ReplyContent:
+    """What the reply `raw` (RFC 5322 bytes) says; with `authserv_id` (``[maild]
+    authserv_id``), only the receiving server's own Authentication-Results count.
 
     Parsed whole, not through `mime.parse_bytes`: that one trims the attachments of large
     messages, and a reply's invoice or photo must come through byte for byte.
@@ -174,7 +175,7 @@ def read_reply(raw: bytes) -> ReplyContent:
         message_id=message_id or None,
         new_text=_new_text(mime.body_text(message)),
         attachments=tuple(_attachments(message)),
-        auth_failed=_auth_failed(message),
+        auth_failed=_auth_failed(message, authserv_id),
     )
 
 
@@ -319,14 +320,22 @@ def _filename(part: Message) -> str:
     return mime.decode_header_value(name) if name else ""
 
 
-def _auth_failed(message: Message) -> str | None:
-    """The failed checks of the topmost Authentication-Results (RFC 8601), or None.
+def _auth_failed(message: Message, authserv_id: str | None = None) -> str | None:
+    """The failed checks of the receiving server's Authentication-Results (RFC 8601), or None.
 
-    Only the topmost counts: our receiving server adds its verdict on top of the header, and
+    Without `authserv_id` the topmost counts: our receiving server adds its verdict on top, and
     every Authentication-Results below it was written by someone on the way, the sender
-    included, who can claim anything (RFC 8601 section 5: remove or ignore those not your own).
+    included, who can claim anything. But a server that writes none leaves the sender's own on
+    top; so with `authserv_id` (RFC 8601 section 5: ignore those not your own) only the topmost
+    header of that id counts, and a mail without one fails: it was not checked.
     """
-    topmost = mime.all_headers(message, "Authentication-Results")[:1]
+    headers = mime.all_headers(message, "Authentication-Results")
+    if authserv_id is not None:
+        headers = [h for h in headers
+                   if h.split(";", 1)[0].strip().lower().split()[:1] == [authserv_id.lower()]]
+        if not headers:
+            return f"no Authentication-Results from {authserv_id}"
+    topmost = headers[:1]
     failed = [f"{result.method}={result.result}"
               for value in topmost for result in authn.parse_results(value)
               if result.method in AUTH_METHODS and result.result in AUTH_FAILURES]

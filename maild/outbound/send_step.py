@@ -12,7 +12,8 @@ committed. So:
   anything is sent again: the receipt journal (:mod:`maild.outbound.receipt_journal`, written
   the moment the server accepted) proves it sent; for a platform reply the store's Sent folder
   may prove it too. Without proof a summary is sent again with the same Message-ID and bytes;
-  a platform reply is never sent twice, so it waits at ``uncertain`` for the operator
+  a platform reply is never sent twice, so it waits at ``uncertain`` for the operator — as it
+  does when the connection drops or times out after its data went out (``MaybeDelivered``)
   (``maild outbox release ID`` or ``maild outbox mark-sent ID``). The log says what was decided.
 
 A platform reply goes from the store's registered sender through the store's own SMTP account
@@ -43,6 +44,7 @@ from maild.errors import (
     ArchiveError,
     ConfigError,
     DeliveryError,
+    MaybeDelivered,
     PermanentFailure,
     TemporaryFailure,
 )
@@ -150,6 +152,11 @@ class SendStep:
             assert settings is not None
             account = store.smtp if store is not None and store.smtp is not None else settings
             receipt = transport_send(account, row.sender, row.recipients, raw)
+        except MaybeDelivered as exc:
+            if row.kind == PLATFORM_REPLY:  # sent again, it could reach the platform twice
+                log.error("outbound=%d platform reply held: %s", row.id, exc)
+                return Attempt(None, None, uncertain=str(exc))
+            return Attempt(None, exc)
         except DeliveryError as exc:
             return Attempt(None, exc)
         except ConfigError as exc:  # e.g. the password's file is unreadable: fixable, so retried

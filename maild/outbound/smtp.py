@@ -38,7 +38,13 @@ import aiosmtplib
 
 from maild.config_smtp import SmtpSettings
 from maild.config_table import Secret
-from maild.errors import ConfigError, DeliveryError, PermanentFailure, TemporaryFailure
+from maild.errors import (
+    ConfigError,
+    DeliveryError,
+    MaybeDelivered,
+    PermanentFailure,
+    TemporaryFailure,
+)
 from maild.outbound.receipts import Receipt
 
 #: Queue ids in 250 replies: Postfix and many others ("queued as 4XyZ"), Exim ("OK id=1a-2b-3c").
@@ -102,8 +108,14 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
         if settings.username is not None and settings.password is not None:
             await _login(client, settings.username, settings.password, where)
         options = await _mail_options(client, sender, bare_recipients, raw, where)
-        refused, reply = await client.sendmail(sender, bare_recipients, raw,
-                                               mail_options=options)
+        refused = await _envelope_to(client, sender, bare_recipients, options, raw)
+        try:
+            reply = (await client.data(raw)).message
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError,
+                TimeoutError) as exc:
+            raise MaybeDelivered(f"{where}: no answer after the message data "
+                                 f"({type(exc).__name__}: {exc}); the server may have "
+                                 f"taken it") from exc
         at = datetime.now(UTC)
     except DeliveryError:
         raise
@@ -114,6 +126,29 @@ async def send_message_async(settings: SmtpSettings, sender: str, recipients: Se
     return Receipt(code=250, text=reply, queue_id=queue_id_of(reply), at=at,
                    refused={address: f"{response.code} {response.message}"
                             for address, response in refused.items()})
+
+
+async def _envelope_to(client: aiosmtplib.SMTP, sender: str, recipients: Sequence[str],
+                       options: list[str], raw: bytes) -> dict[str, aiosmtplib.SMTPResponse]:
+    """MAIL FROM and RCPT TO as aiosmtplib's ``sendmail`` does them (SIZE where the server
+    takes it, UTF-8 addresses with SMTPUTF8; a recipient refused alone is noted, every
+    recipient refused fails), kept apart from DATA so that only a failure after the data is
+    taken for a maybe-delivered message."""
+    encoding = "utf-8" if any(o.lower() == "smtputf8" for o in options) else "ascii"
+    if client.supports_extension("size"):
+        options = [f"size={len(raw)}", *options]
+    await client.mail(sender, options=options, encoding=encoding)
+    refused: dict[str, aiosmtplib.SMTPResponse] = {}
+    errors: list[aiosmtplib.SMTPRecipientRefused] = []
+    for recipient in recipients:
+        try:
+            await client.rcpt(recipient, encoding=encoding)
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            refused[recipient] = aiosmtplib.SMTPResponse(exc.code, exc.message)
+            errors.append(exc)
+    if len(errors) == len(recipients):
+        raise aiosmtplib.SMTPRecipientsRefused(errors)
+    return refused
 
 
 def _envelope(sender: str, recipients: Sequence[str], where: str) -> tuple[str, list[str]]:

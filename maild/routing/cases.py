@@ -5,8 +5,9 @@ A follow-up is found, in this order (DESIGN §2 "link case"):
 2. a Message-ID of the case named in References / In-Reply-To;
 3. an item identifier (ASIN, order, item, SKU) of the same category within ``WINDOW``;
 4. the same normalised subject within ``WINDOW``.
-Only cases of the same client and platform are candidates. A closed case found this way is
-reopened. Every opening, update and state change is an audit event.
+Only cases of the same client and platform are candidates. A closed case, or one whose reply was
+sent, found this way is reopened (its new deadline gets its timers). Every opening, update and
+state change is an audit event.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def link(session: Session, arrival: Arrival, now: datetime, actor: str) -> Linke
     else:
         case, how = found
         changes = _update(case, arrival, now)
-        if case.state == "closed":
+        if case.state in ("sent", "closed"):  # the platform wrote again: work to do
             changes += (set_state(session, case, "reopened", actor),)
         audit.record(actor, "case_updated", case.ticket, how=how, changes=list(changes))
         linked = Linked(case, True, changes, how)

@@ -145,6 +145,11 @@ class DropAfterData:
                 client.sendall(data)
         _shut(client)
 
+    def drop_next(self, count: int = 1) -> None:
+        """Cut the next ``count`` connections after their data (as ``drops`` does at start)."""
+        with self._lock:
+            self._drops = count
+
     def close(self) -> None:
         self._closed.set()
         self._listener.close()

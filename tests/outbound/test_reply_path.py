@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import Message as EmailMessage
 from pathlib import Path
@@ -111,13 +112,13 @@ class Desk:
 
 
 @contextmanager
-def open_desk(database: str, root: Path, sink: SmtpSink,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+def open_desk(database: str, root: Path, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch,
+              port: int | None = None) -> Iterator[Desk]:
     """A desk on ``CONFIG`` written to ``root/maild.toml`` (the CLI reads the same file),
-    sending through ``sink``."""
+    sending through ``sink`` (or through a relay to it on ``port``)."""
     monkeypatch.setenv(SECRET_ENV, SECRET)
     path = root / "maild.toml"
-    path.write_text(CONFIG.format(database=database, root=root, port=sink.port,
+    path.write_text(CONFIG.format(database=database, root=root, port=port or sink.port,
                                   secret_env=SECRET_ENV), encoding="utf-8")
     config = load_config(path)
     upgrade(config.database)
@@ -271,6 +272,18 @@ def test_the_whole_loop_sends_only_the_approved_new_text_to_the_platform_once(
     assert ("draft", f"v1 by anna@advisor.example to {BUYER}: sent, 1 attachment(s)") in history
     assert ("decision", "v1 approved by li.wei@acme.example (mail)") in history
     assert sum(kind == "reply" for kind, _text in history) == 3  # answer, approval, repeat
+    assert ".maild@" not in sent["Message-ID"] and ticket not in sent["Message-ID"]
+
+    # The buyer answers our reply: the case is worked again, with its clocks' timers.
+    follow_up = buyer_message(body="the parcel is still not here").replace(
+        b"Message-ID: <buyer-1@marketplace.amazon.de>",
+        f"Message-ID: <buyer-9@marketplace.amazon.de>\r\nIn-Reply-To: {sent['Message-ID']}"
+        .encode())
+    desk.now += timedelta(days=1)
+    desk.notice(follow_up)
+    assert [c.ticket for c in desk.all(Case)] == [ticket]
+    assert desk.case().state == "triaged"
+    assert desk.all(Timer, Timer.stage == "scheduled", Timer.clock == "platform")
 
 
 @pytest.mark.parametrize("case", [
@@ -396,6 +409,8 @@ def test_a_draft_that_would_get_the_seller_penalised_is_blocked_with_the_reason(
     assert not mails_to(sink, "li.wei@acme.example")
     told = [m for m in mails_to(sink, "anna@advisor.example") if m["X-Maild-Kind"] == "blocked"]
     assert told and "link" in text_of(told[0]).lower()
+    # No draft the platform could get: the SLA clock (first draft) runs on.
+    assert desk.one(Clock, Clock.kind == "sla").stopped_at is None  # type: ignore[union-attr]
 
 
 def test_a_waiting_decision_is_chased_once_each_and_the_chase_stops_when_it_comes(
@@ -431,3 +446,22 @@ def test_a_waiting_decision_is_chased_once_each_and_the_chase_stops_when_it_come
     desk.now += timedelta(days=5)
     desk.work()
     assert len(sink.received) == count
+
+
+def test_with_an_authserv_id_only_the_receiving_servers_verdict_counts(
+        desk: Desk, smtp_sink: SmtpSink) -> None:
+    """GIVEN ``[maild] authserv_id = "mx.advisor.example"`` WHEN an advisor's answer carries no
+    Authentication-Results of that server (only one the sender wrote, claiming pass) THEN it is
+    refused; WHEN our server's header says pass THEN it becomes a draft."""
+    checked = Desk(replace(desk.config, authserv_id="mx.advisor.example"), desk.sessions,
+                   smtp_sink)
+    checked.notice(buyer_message())
+    forged = ("Authentication-Results", "mx.evil.example; dkim=pass header.d=advisor.example")
+    checked.answer(advisor_reply(checked, DRAFT, trace=(forged,), n=1))
+    assert not checked.all(Draft)
+    (refused,) = checked.all(AuditEvent, AuditEvent.action == "reply_refused")
+    assert "no Authentication-Results from mx.advisor.example" in refused.detail
+    ours = ("Authentication-Results",
+            "mx.advisor.example; dkim=pass header.d=advisor.example; spf=pass; dmarc=pass")
+    checked.answer(advisor_reply(checked, DRAFT, trace=(ours, forged), n=2))
+    assert [d.version for d in checked.all(Draft)] == [1]

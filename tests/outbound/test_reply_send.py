@@ -17,6 +17,7 @@ from maild.models import AuditEvent, Case, Draft, Outbound
 from maild.outbound import receipt_journal as journal
 from maild.stages import Stage
 from tests.ingestion.conftest import wait_until
+from tests.outbound.servers import DropAfterData
 from tests.outbound.test_reply_path import (
     BUYER,
     DRAFT,
@@ -139,3 +140,24 @@ def test_only_the_row_in_hand_is_marked_sending(approved: tuple[Desk, SmtpSink, 
     finally:
         worker.join(30)
     assert {row.stage for row in desk.all(Outbound)} == {Stage.SENT}
+
+
+def test_a_reply_whose_connection_drops_after_its_data_is_held_not_sent_again(
+        sqlite_url: str, tmp_path: Path, smtp_sink: SmtpSink,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIVEN an approved platform reply and a connection cut right after its data (the server
+    got it all, its 250 never came back) WHEN the send step runs, and runs again an hour later
+    THEN the reply is ``uncertain`` (it may have arrived) and the platform holds it once: a
+    summary would be retried, a platform reply never is."""
+    with DropAfterData(smtp_sink.port, drops=0) as relay, \
+            open_desk(sqlite_url, tmp_path, smtp_sink, monkeypatch, port=relay.port) as desk:
+        _desk, sink, outbound_id = next(_approved(desk, smtp_sink))
+        relay.drop_next(1)  # the platform reply is the oldest row queued: it goes first
+        desk.work()
+        desk.now += timedelta(hours=1)
+        desk.work()
+        assert len(platform_replies(sink)) == 1
+        with desk.sessions() as session:
+            row = session.get_one(Outbound, outbound_id)
+            assert row.stage == Stage.UNCERTAIN
+            assert "no answer after the message data" in (row.error or "")
