@@ -99,9 +99,11 @@ class MboxFolder:
             sha = hashlib.sha256(message.data).hexdigest()
             present.add(sha)
             last = (message.offset, sha)
-        if last is not None and last[1] not in expected:
-            # The last message hashes to none of the folder's: a write cut short (kill -9,
-            # power cut). Cut it off, so the messages appended next start on a clean line.
+        if last is not None and (last[1] not in expected or not _ends_in_newline(self.path)):
+            # The last message hashes to none of the folder's, or its separator line never
+            # came: a write cut short (kill -9, power cut). Cut it off, so the messages
+            # appended next start on a clean line (a message without a final newline would
+            # otherwise run into the next "From " line).
             present.discard(last[1])
             if not self.dry_run:
                 log.warning("export %s: the last message (from byte %d) is incomplete; "
@@ -143,3 +145,13 @@ class MboxExport(FileExport):
         for message in read_mbox(path):
             yield Found(f"message {message.number} of {path.name} (byte {message.offset})",
                         message.data)
+
+
+def _ends_in_newline(path: Path) -> bool:
+    """Whether the mbox file ends with the newline every message's separator adds."""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

@@ -306,11 +306,8 @@ class MaildirFolder:
         written = []
         for copy in copies:
             tmp = f"{folder}/tmp/{copy.sha256}.{pid}{_TMP_SUFFIX}"
-            fd = os.open(tmp, _WRITE_FLAGS, 0o600)
-            try:
-                os.write(fd, copy.data)
-            finally:
-                os.close(fd)
+            with os.fdopen(os.open(tmp, _WRITE_FLAGS, 0o600), "wb") as handle:
+                handle.write(copy.data)  # the whole of it: os.write may write less
             written.append((tmp, copy))
         flush(self.path, [tmp for tmp, _copy in written])
         for tmp, copy in written:

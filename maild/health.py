@@ -52,6 +52,7 @@ class OutboxHealth:
     retrying: int  # queued again after a temporary failure
     failed: int
     oldest_age: timedelta | None  # of the oldest waiting row
+    held: int = 0  # platform replies cut off mid-send, waiting for the operator (uncertain)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def outbox_health(session: Session, now: datetime) -> OutboxHealth:
         waiting=_count(session, Outbound.stage.in_(WAITING)),
         retrying=_count(session, Outbound.stage == Stage.QUEUED, Outbound.attempts > 0),
         failed=_count(session, Outbound.stage == Stage.FAILED),
-        oldest_age=max(timedelta(0), now - oldest) if oldest else None)
+        oldest_age=max(timedelta(0), now - oldest) if oldest else None,
+        held=_count(session, Outbound.stage == Stage.UNCERTAIN))
 
 
 def _count(session: Session, *where: Any) -> int:
@@ -165,9 +167,12 @@ def checks_of(facts: DeskFacts, settings: HttpSettings) -> tuple[Check, ...]:
         else f"{len(facts.mailboxes)} mailbox(es) synced within {limit}"))
     age = facts.outbox.oldest_age
     late = age is not None and age > settings.outbox_max_age
-    outbox = Check("outbox", not late, (
-        f"oldest unsent message waited {_minutes(age)} (limit {_minutes(settings.outbox_max_age)})"
-        if age is not None else "nothing waiting"))
+    held = facts.outbox.held
+    said = (f"oldest unsent message waited {_minutes(age)} (limit "
+            f"{_minutes(settings.outbox_max_age)})" if age is not None else "nothing waiting")
+    if held:  # nobody but the operator can move them: `maild outbox release|mark-sent`
+        said += f"; {held} platform repl{'y' if held == 1 else 'ies'} held as uncertain"
+    outbox = Check("outbox", not late and not held, said)
     return Check("database", True, "answers"), mailboxes, outbox
 
 
@@ -195,7 +200,7 @@ def status_lines(report: HealthReport) -> list[str]:
     box = facts.outbox
     oldest = _minutes(box.oldest_age) if box.oldest_age is not None else "-"
     lines.append(f"outbox: {box.waiting} waiting (oldest {oldest}), {box.retrying} retrying, "
-                 f"{box.failed} failed")
+                 f"{box.failed} failed, {box.held} held as uncertain")
     for table, stages in facts.depths.items():
         counts = ", ".join(f"{stage} {count}" for stage, count in stages.items()) or "empty"
         lines.append(f"queue {table}: {counts}")

@@ -389,6 +389,32 @@ def test_a_torn_mbox_tail_is_cut_off_and_the_export_completed(
     assert done.returncode == 0, done.stdout
 
 
+def test_a_lost_separator_after_a_message_without_a_final_newline_is_repaired(
+        history: History, file_exports: dict[str, tuple[Path, str]], tmp_path: Path) -> None:
+    """GIVEN an mbox export whose last message has no final newline and whose separator newline
+    was never written (the message itself hashes right) WHEN the export runs again THEN that
+    message is written again on a clean line instead of the next From line running into it,
+    and verify passes with the same head."""
+    pristine, head = file_exports["mbox"]
+    copy = tmp_path / "mbox"
+    shutil.copytree(pristine, copy)
+    for path in sorted(copy.glob("*.mbox")):
+        messages = [m.data for m in read_mbox(path)]
+        unended = [data for data in messages if not data.endswith(b"\n")]
+        if unended:  # that message last, its separator newline lost
+            when = datetime(2026, 3, 10, tzinfo=UTC)
+            rest = [data for data in messages if data is not unended[0]]
+            path.write_bytes(b"".join(mboxrd_entry(data, when) for data in
+                                      [*rest, unended[0]])[:-1])
+            break
+    else:
+        raise AssertionError("the history has no message without a final newline")
+    out, again = history.export(f"mbox:{copy}")
+    assert "1 added" in out and again == head
+    done = verify(f"mbox:{copy}", "--head", head)
+    assert done.returncode == 0, done.stdout
+
+
 def test_a_range_exports_only_its_messages_and_a_target_keeps_its_selection(
         history: History, tmp_path: Path) -> None:
     """GIVEN Acme's record over four days WHEN exported --since 2026-03-12 THEN only the later

@@ -24,6 +24,7 @@ from maild.ingest import Ingestor
 from maild.models import Case, Message, Outbound
 from maild.outbound.drafts import add_draft
 from maild.sources.imap import FolderWorker
+from maild.stages import Stage
 from maild.stale_watch import StaleMailboxWatch
 from tests.outbound.test_reply_path import Desk, buyer_message, open_desk
 from tests.routing.test_route_and_send import SECRET_ENV
@@ -231,7 +232,8 @@ def test_status_lines_tell_the_checks_outbox_queues_and_approvals(desk: Desk,
     assert "  database: ok: answers" in lines
     assert "  mailboxes: ok: 0 mailbox(es) synced within 15 min" in lines
     assert "  outbox: FAILING: oldest unsent message waited 1 h 30 min (limit 30 min)" in lines
-    assert "outbox: 1 waiting (oldest 1 h 30 min), 1 retrying, 0 failed" in lines
+    assert ("outbox: 1 waiting (oldest 1 h 30 min), 1 retrying, 0 failed, 0 held as uncertain"
+            in lines)
     assert "approvals waiting: 1" in lines
     assert "  MD-2026-000001 v1 by anna@advisor.example, waiting 1 h 30 min" in lines
     queue = next(line for line in lines if line.startswith("queue outbound: "))
@@ -239,6 +241,20 @@ def test_status_lines_tell_the_checks_outbox_queues_and_approvals(desk: Desk,
     assert report.as_json()["checks"][2] == {
         "name": "outbox", "ok": False,
         "detail": "oldest unsent message waited 1 h 30 min (limit 30 min)"}
+
+
+def test_a_platform_reply_held_as_uncertain_fails_the_outbox_check(desk: Desk) -> None:
+    """GIVEN an outbound row held as ``uncertain`` (a platform reply cut off mid-send: only the
+    operator can move it) and nothing else waiting WHEN health is checked THEN the outbox check
+    fails and says so."""
+    waiting_draft(desk)
+    with desk.sessions.begin() as session:
+        row = session.scalars(select(Outbound).order_by(Outbound.id)).first()
+        assert row is not None
+        row.stage = Stage.UNCERTAIN.value
+    report = check_health(desk.sessions, desk.config, HttpSettings(), desk.now, desk.now)
+    (outbox,) = [check for check in report.as_json()["checks"] if check["name"] == "outbox"]
+    assert outbox["ok"] is False and "1 platform reply held as uncertain" in outbox["detail"]
 
 
 def test_health_reports_a_database_that_does_not_answer(tmp_path: Path) -> None:
