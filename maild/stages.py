@@ -177,7 +177,14 @@ class StepRunner:
             result = self._prepare(row)
             with self.sessions() as session, session.begin():
                 begin_write(session)
-                current = session.get_one(type(row), row.id)
+                current = session.get_one(type(row), row.id, with_for_update=True)
+                if current.stage != self.step.working or current.claimed_by != self.owner:
+                    # The work outlived the claim and another daemon took the row over: its
+                    # outcome, not ours, is the row's (ours would overwrite what it decided).
+                    log.error("%s of %s %d: the claim was lost to %s; this outcome is not "
+                              "recorded", self.step.name, type(row).__name__.lower(), row.id,
+                              current.claimed_by)
+                    continue
                 reached.add(self._apply(session, current, result))
                 current.claimed_by = current.claimed_until = None
                 self.bell.announce(session, reached)

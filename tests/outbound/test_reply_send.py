@@ -161,3 +161,25 @@ def test_a_reply_whose_connection_drops_after_its_data_is_held_not_sent_again(
             row = session.get_one(Outbound, outbound_id)
             assert row.stage == Stage.UNCERTAIN
             assert "no answer after the message data" in (row.error or "")
+
+
+def test_an_outcome_is_not_recorded_once_another_daemon_took_the_row_over(
+        approved: tuple[Desk, SmtpSink, int]) -> None:
+    """GIVEN a platform reply being sent while the server holds its answer WHEN its claim
+    passes to another daemon meanwhile (the work outlived the claim) THEN this daemon records
+    nothing when the answer comes: the row stays with the other daemon, which decides."""
+    desk, sink, outbound_id = approved
+    sink.delay_reply(2)
+    worker = threading.Thread(target=desk.runners[-1].run_batch)
+    worker.start()
+    try:
+        assert wait_until(lambda: bool(desk.all(Outbound, Outbound.id == outbound_id,
+                                                Outbound.stage == Stage.SENDING)), 5)
+        with desk.sessions.begin() as session:
+            session.get_one(Outbound, outbound_id).claimed_by = "other-host:1:other"
+    finally:
+        worker.join(30)
+    with desk.sessions() as session:
+        row = session.get_one(Outbound, outbound_id)
+        assert (row.stage, row.claimed_by, row.receipts) == (
+            Stage.SENDING, "other-host:1:other", [])
