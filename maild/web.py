@@ -77,6 +77,11 @@ class Site:
                                                    since))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if self.token is None and not loopback_host(environ.get("HTTP_HOST", "")):
+            # Without a token only this machine may look, and only by a loopback name: a web
+            # page that rebinds its own name to 127.0.0.1 (DNS rebinding) reads nothing.
+            return _plain(start_response, "403 Forbidden",
+                          "use http://127.0.0.1 or http://localhost (no token configured)\n")
         if not self.authorised(environ.get("HTTP_AUTHORIZATION", "")):
             start_response("401 Unauthorized", [
                 ("Content-Type", "text/plain; charset=utf-8"),
@@ -265,3 +270,13 @@ class WebService:
         if self._server is not None:
             self._server.stop()
         self._server = self._site = self._bound_for = None
+
+
+def loopback_host(host: str) -> bool:
+    """Whether a Host header names this machine by a loopback name or address (any port)."""
+    name = host.strip().lower()
+    if name.startswith("["):  # [::1]:9310
+        name = name[1:].partition("]")[0]
+    elif name.count(":") == 1:
+        name = name.partition(":")[0]
+    return name in ("localhost", "127.0.0.1", "::1") or name.startswith("127.")

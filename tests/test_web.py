@@ -349,6 +349,20 @@ def test_only_get_is_answered(desk: Desk, serve: Callable[..., WebService]) -> N
 # --------------------------------------------------------------------------- the board
 
 
+def test_without_a_token_only_a_loopback_name_is_answered(
+        desk: Desk, serve: Callable[..., WebService]) -> None:
+    """GIVEN the service on loopback without a token WHEN a request names another host (a page
+    that rebound its own name to 127.0.0.1: DNS rebinding) THEN 403 on every path; by
+    127.0.0.1 or localhost THEN answered."""
+    service = serve(desk.config)
+    for path in ("/", "/metrics", "/healthz"):
+        status, _headers, _body = get(service, path, {"Host": "evil.example:9310"})
+        assert status == 403, path
+    for host in ("127.0.0.1:9310", "localhost", "[::1]:9310"):
+        status, _headers, _body = get(service, "/metrics", {"Host": host})
+        assert status == 200, host
+
+
 HOURS = (6, 24, 96, 2, 48, 12, 30, 1, 60, 5, 36)  # with a buyer's message: a dozen cases
 CLIENTS = ("acme@inbox.advisor.example", "beta@inbox.advisor.example",
            "nobody@inbox.advisor.example")
