@@ -137,6 +137,8 @@ def _set_clock(session: Session, case: Case, client: Client | None, kind: str,
                      old=clock.due_at.isoformat(), new=due.isoformat(), source=source)
         cancel_timers(session, case, now, actor, clocks=(kind,))
         clock.due_at, clock.source, clock.breached_at = due, source[:500], None
+        if kind == PLATFORM:  # a new act-by moment for a new notice: the clock runs from it
+            clock.started_at = started
     else:
         return
     session.flush()

@@ -81,6 +81,7 @@ def test_closing_the_case_cancels_its_timers_and_a_moved_deadline_replaces_them(
     routing.deliver(notice("acme@inbox.advisor.example", n=1))
     later = notice("acme@inbox.advisor.example", n=2).replace(b"within 72 hours",
                                                              b"within 24 hours")
+    routing.now = RECEIVED + timedelta(hours=1)
     routing.deliver(later)
     with routing.sessions() as session:
         platform = session.scalars(select(Clock).where(Clock.kind == "platform")).one()
@@ -88,6 +89,7 @@ def test_closing_the_case_cancels_its_timers_and_a_moved_deadline_replaces_them(
             AuditEvent.action == "clock_moved")).all()
         cancelled = session.scalars(select(Timer).where(Timer.stage == "cancelled")).all()
     assert platform.due_at == datetime(2026, 3, 11, 8, 0, tzinfo=UTC)
+    assert platform.started_at == RECEIVED + timedelta(hours=1)  # it runs from the follow-up
     assert len(moved) == 1 and cancelled
     with routing.sessions() as session, session.begin():
         set_state(session, session.scalars(select(Case)).one(), "closed", "test")
