@@ -111,17 +111,19 @@ def draft(obj: Context, ticket: str, version: int | None,
         click.echo(d.body)
 
 
-def _decide(obj: Context, ticket: str, version: int, decision: str, reason: str) -> None:
+def _decide(obj: Context, ticket: str, version: int, decision: str, reason: str,
+            said: str | None) -> None:
     from maild.outbound.approvals import DecisionRefused, decide
 
     who = operator()
+    evidence = f"{who}: {said}" if said else who
     store = obj.config.raw_store()
     bell = Bell()
     with _sessions(obj.config)() as session, session.begin():
         case = _case(session, ticket)
         try:
             decide(session, store, obj.config, case, version, decision=decision, by=who,
-                   via="cli", evidence=who, evidence_message=None,
+                   via="cli", evidence=evidence, evidence_message=None,
                    now=datetime.now(UTC), actor=ACTOR, reason=reason)
         except DecisionRefused as exc:
             fail(str(exc))
@@ -134,20 +136,24 @@ def _decide(obj: Context, ticket: str, version: int, decision: str, reason: str)
 @click.argument("ticket")
 @click.option("--version", "version", type=int, required=True,
               help="The draft version approved (only that version is ever sent).")
+@click.option("--evidence", "said", metavar="TEXT",
+              help="How the decision-maker said so (a call, a chat message): kept with it.")
 @click.pass_obj
-def approve(obj: Context, ticket: str, version: int) -> None:
+def approve(obj: Context, ticket: str, version: int, said: str | None) -> None:
     """Approve a draft version for the decision-maker; its reply goes to the platform."""
-    _decide(obj, ticket, version, "approved", "")
+    _decide(obj, ticket, version, "approved", "", said)
 
 
 @main.command()
 @click.argument("ticket")
 @click.option("--version", "version", type=int, required=True)
 @click.option("--reason", required=True, help="Why: the advisors read it.")
+@click.option("--evidence", "said", metavar="TEXT",
+              help="How the decision-maker said so (a call, a chat message): kept with it.")
 @click.pass_obj
-def reject(obj: Context, ticket: str, version: int, reason: str) -> None:
+def reject(obj: Context, ticket: str, version: int, reason: str, said: str | None) -> None:
     """Reject a draft version, with the reason for the advisors."""
-    _decide(obj, ticket, version, "rejected", reason)
+    _decide(obj, ticket, version, "rejected", reason, said)
 
 
 def _uncertain(session: Session, outbound_id: int) -> Outbound:

@@ -298,18 +298,20 @@ def test_reject_records_the_reason_and_the_advisors_hear_it(versions: Terminal) 
     back to drafting, nothing is queued for the platform, and the advisors get the reason."""
     desk, ticket = versions.desk, versions.ticket
     reason = "不要承诺周五送达 (do not promise Friday)"
-    code, out, err = versions.maild("reject", ticket, "--version", "2", "--reason", reason)
+    code, out, err = versions.maild("reject", ticket, "--version", "2", "--reason", reason,
+                                    "--evidence", "phone call 14:05")
     assert code == 0, err
     assert out == f"{ticket} v2 rejected by {OPERATOR}\n"
 
+    said = f"{OPERATOR}: phone call 14:05"
     decision = desk.one(Decision)
     assert isinstance(decision, Decision)
     assert (decision.decision, decision.by, decision.via, decision.evidence, decision.reason,
-            decision.first_pass) == ("rejected", OPERATOR, "cli", OPERATOR, reason, False)
+            decision.first_pass) == ("rejected", OPERATOR, "cli", said, reason, False)
     (event,) = versions.audit("draft_rejected")
     assert (event["actor"], event["subject"], event["version"], event["by"], event["via"],
             event["evidence"], event["reason"]) == ("cli", ticket, 2, OPERATOR, "cli",
-                                                    OPERATOR, reason)
+                                                    said, reason)
     assert versions.draft(2).state == "rejected" and desk.case().state == "drafting"
     assert not desk.all(Outbound, Outbound.kind == "platform_reply")
 
