@@ -187,6 +187,7 @@ def test_a_mailbox_that_stops_syncing_alerts_the_operator_once_per_spell(
     assert len(sent) == 2 and b"platform/INBOX" in sent[0].content
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_mailbox_removed_from_the_config_is_not_watched(
         imap_desk: tuple[Desk, Config]) -> None:
     """GIVEN a mailbox row whose source is no longer configured WHEN it is hours old THEN
@@ -243,6 +244,7 @@ def test_status_lines_tell_the_checks_outbox_queues_and_approvals(desk: Desk,
         "detail": "oldest unsent message waited 1 h 30 min (limit 30 min)"}
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_platform_reply_held_as_uncertain_fails_the_outbox_check(desk: Desk) -> None:
     """GIVEN an outbound row held as ``uncertain`` (a platform reply cut off mid-send: only the
     operator can move it) and nothing else waiting WHEN health is checked THEN the outbox check
@@ -277,6 +279,7 @@ def test_health_reports_a_database_that_does_not_answer(tmp_path: Path) -> None:
                                         f"  database: FAILING: {check.detail}"]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_maild_status_prints_the_health_facts(desk: Desk, tmp_path: Path) -> None:
     """GIVEN the desk's config file with [http] thresholds and a draft waiting WHEN
     `maild status` runs THEN it prints the mailbox lines, then the checks, the outbox and the

@@ -473,6 +473,7 @@ def test_every_figure_of_the_month_and_the_month_before(
     assert figures_json(report.total.previous) == JANUARY
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_figures_per_platform_and_per_store(month: Config,
                                             sessions: sessionmaker[Session]) -> None:
     """GIVEN the month WHEN reported THEN each platform and each store has its own figures:
@@ -498,6 +499,7 @@ def test_figures_per_platform_and_per_store(month: Config,
         1, 1, 0)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_open_cases_daily_counts_and_trend(month: Config,
                                            sessions: sessionmaker[Session]) -> None:
     """GIVEN the month WHEN reported THEN the cases open at its end are listed with their due
@@ -516,6 +518,7 @@ def test_open_cases_daily_counts_and_trend(month: Config,
         ("2025-12", 0, 0, 0, 0), ("2026-01", 1, 2, 2, 2), ("2026-02", 2, 5, 1, 2)]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_past_month_reads_the_same_later_and_a_running_month_counts_so_far(
         month: Config, sessions: sessionmaker[Session]) -> None:
     """GIVEN the month WHEN January is reported on its own, and again from facts read up to
@@ -533,6 +536,7 @@ def test_a_past_month_reads_the_same_later_and_a_running_month_counts_so_far(
     assert running.total.current.notices == 3  # E, A and B; the rest came later
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_csv_and_json_carry_the_same_numbers(month: Config,
                                              sessions: sessionmaker[Session]) -> None:
     """GIVEN the report WHEN written as CSV and JSON THEN each CSV row is a figure of a scope
@@ -569,6 +573,7 @@ def test_csv_and_json_carry_the_same_numbers(month: Config,
 
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_text_says_a_month_runs_on_and_lists_the_nearest_open_cases_only(
         month: Config, sessions: sessionmaker[Session]) -> None:
     """GIVEN February reported on the 20th WHEN written as text THEN it says, in Chinese and
@@ -651,6 +656,7 @@ def screenshot(html: str, folder: Path, width: int, height: int) -> Path:
     return shot
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_html_report_fits_a_mail_client_in_chromium(
         month: Config, sessions: sessionmaker[Session], tmp_path: Path) -> None:
     """GIVEN February's report as an HTML file WHEN headless Chromium lays it out 600 px wide
@@ -682,6 +688,7 @@ def test_the_html_report_fits_a_mail_client_in_chromium(
         shutil.copyfile(shot, REPO / keep)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_mail_carries_the_charts_as_related_parts_and_the_numbers_attached(
         month: Config, sessions: sessionmaker[Session], tmp_path: Path) -> None:
     """GIVEN the month WHEN its report is queued THEN one outbound ``report`` goes to the
@@ -778,6 +785,7 @@ def test_the_monthly_run_queues_each_clients_report_once_on_the_first(
     assert runner.drain() == 2  # March's final reports, acme's sent so far by hand included
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_report_that_cannot_go_out_keeps_its_error_and_the_next_month_is_planned(
         month: Config, sessions: sessionmaker[Session]) -> None:
     """GIVEN one message per recipient and hour allowed, and January's report sent by hand at

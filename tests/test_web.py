@@ -227,6 +227,7 @@ def test_healthz_fails_while_dovecot_is_away_and_recovers(
         'maild_mailbox_stale{mailbox="platform/INBOX"}'] == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_imap_reconnects_are_counted(watched: tuple[Desk, Config], dovecot: DovecotServer,
                                      serve: Callable[..., WebService]) -> None:
     """GIVEN the fetcher running against Dovecot WHEN Dovecot goes away for a while THEN
@@ -258,6 +259,7 @@ def test_imap_reconnects_are_counted(watched: tuple[Desk, Config], dovecot: Dove
 # --------------------------------------------------------------------------- the token
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_bound_token_is_required_on_every_path(desk: Desk, serve: Callable[..., WebService],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """GIVEN the service bound with a token WHEN asked without it, with a wrong one or another
@@ -301,6 +303,7 @@ def test_a_token_that_cannot_be_read_means_nothing_is_served(
         service.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_server_follows_reloads_and_a_taken_port_is_not_fatal(
         desk: Desk, engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
     """GIVEN the port held by another program WHEN the service follows the config THEN it
@@ -333,6 +336,7 @@ def test_the_server_follows_reloads_and_a_taken_port_is_not_fatal(
         service.close()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_only_get_is_answered(desk: Desk, serve: Callable[..., WebService]) -> None:
     """GIVEN the service WHEN a POST arrives THEN 405 (the board changes nothing)."""
     service = serve(desk.config)
@@ -349,6 +353,7 @@ def test_only_get_is_answered(desk: Desk, serve: Callable[..., WebService]) -> N
 # --------------------------------------------------------------------------- the board
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_without_a_token_only_a_loopback_name_is_answered(
         desk: Desk, serve: Callable[..., WebService]) -> None:
     """GIVEN the service on loopback without a token WHEN a request names another host (a page
@@ -496,6 +501,7 @@ def test_the_board_in_chromium(desk: Desk, serve: Callable[..., WebService],
         shutil.copy(picture, os.environ["MAILD_BOARD_SCREENSHOT"])
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_board_speaks_the_browsers_language(desk: Desk,
                                                 serve: Callable[..., WebService]) -> None:
     """GIVEN no ?lang= WHEN the browser prefers Chinese THEN the board is in Chinese; WHEN it

@@ -88,7 +88,8 @@ def test_ingest_skips_bad_entries_archives_the_rest_and_exits_1(
     assert [line.rsplit(": ", 1) for line in result.stderr.splitlines()] == [
         [f"maild ingest: {folder / 'a.eml'}", "a FIFO, skipped"],
         [f"maild ingest: {folder / 'b.eml'}", f"{link}, skipped"],
-        [f"maild ingest: {folder / 'c-loop'}", f"{link}, skipped"]]
+        [f"maild ingest: {folder / 'c-loop'}", f"{link}, skipped"],
+        [f"maild ingest: {folder}", "2 new, 0 already archived"]]  # the path's closing line
     archived = {name for _, names in RawStore(tmp_path / "archive").names_by_folder()
                 for name in names}
     assert archived == {hashlib.sha256(notice(i)).hexdigest() for i in (4, 5)}

@@ -289,6 +289,7 @@ def test_the_whole_loop_sends_only_the_approved_new_text_to_the_platform_once(
 @pytest.mark.parametrize("case", [
     "forged token", "token of another secret", "stranger", "dkim failed", "out of office",
     "phishing case"])
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_answers_that_must_change_nothing_are_refused_and_told_to_the_operator_only(
         loop: tuple[Desk, SmtpSink], case: str) -> None:
     """GIVEN a routed case WHEN an answer arrives with a forged token, a token made with
@@ -354,6 +355,7 @@ def test_only_the_newest_version_can_be_approved_and_a_contact_cannot_approve(
     assert text_of(sent).replace("\r\n", "\n").strip() == DRAFT
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_change_requests_and_rejections_go_back_to_the_advisors(
         loop: tuple[Desk, SmtpSink]) -> None:
     """GIVEN v1 WHEN the decision-maker answers with other text THEN v1 is ``changes``, the text
@@ -385,6 +387,7 @@ def test_change_requests_and_rejections_go_back_to_the_advisors(
     assert approval.first_pass is False
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_note_goes_to_the_client_and_is_no_draft(loop: tuple[Desk, SmtpSink]) -> None:
     """GIVEN a case WHEN an advisor answers with ``备注: …`` THEN it is a note passed on to the
     client's people and the decision-maker; no draft, the SLA clock keeps running."""
@@ -398,6 +401,7 @@ def test_a_note_goes_to_the_client_and_is_no_draft(loop: tuple[Desk, SmtpSink]) 
     assert desk.one(Clock, Clock.kind == "sla").stopped_at is None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_draft_that_would_get_the_seller_penalised_is_blocked_with_the_reason(
         loop: tuple[Desk, SmtpSink]) -> None:
     """GIVEN an Amazon buyer message WHEN the advisor's draft holds an external link THEN the
@@ -413,6 +417,7 @@ def test_a_draft_that_would_get_the_seller_penalised_is_blocked_with_the_reason(
     assert desk.one(Clock, Clock.kind == "sla").stopped_at is None  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_waiting_decision_is_chased_once_each_and_the_chase_stops_when_it_comes(
         loop: tuple[Desk, SmtpSink]) -> None:
     """GIVEN v1 waiting for the decision-maker WHEN 24 hours pass THEN the decision-maker gets
@@ -448,6 +453,7 @@ def test_a_waiting_decision_is_chased_once_each_and_the_chase_stops_when_it_come
     assert len(sink.received) == count
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_with_an_authserv_id_only_the_receiving_servers_verdict_counts(
         desk: Desk, smtp_sink: SmtpSink) -> None:
     """GIVEN ``[maild] authserv_id = "mx.advisor.example"`` WHEN an advisor's answer carries no
