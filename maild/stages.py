@@ -214,6 +214,13 @@ class StepRunner:
                     stage = self.step.apply(session, row, result)
                     row.stage = stage
             except Exception as exc:  # noqa: BLE001 - recorded on the row below
+                if self.step.working is None and _transient(exc):
+                    # A deadlock or serialisation failure between daemons (or steps) of a
+                    # PostgreSQL fleet says nothing about the row: its savepoint is undone and
+                    # the next batch does it again (a step with outside effects never gets here).
+                    log.warning("%s of %s %d: %s; trying again", self.step.name,
+                                type(row).__name__.lower(), row.id, type(exc).__name__)
+                    return self.step.takes
                 result = _Failure(exc)
             else:
                 if stage == self.step.failed:
@@ -327,3 +334,13 @@ def requeue(sessions: sessionmaker[Session], step: MessageStep, actor: str,
     if rows and bell is not None:
         bell.ring(step.takes)
     return len(rows)
+
+
+# PostgreSQL's "try the transaction again" errors: serialization_failure, deadlock_detected.
+TRANSIENT_SQLSTATES = ("40001", "40P01")
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database error that only says "run it again" (SQLSTATE class 40)."""
+    cause = getattr(exc, "orig", None)
+    return getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES
