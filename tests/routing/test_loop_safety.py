@@ -137,3 +137,30 @@ def test_the_rate_limit_is_config(tmp_path: Path, sqlite_url: str, smtp_sink: Sm
     with pytest.raises(ConfigError, match=r"smtp\.rate_limit_per_hour"), \
             pipeline_for(sqlite_url, tmp_path, smtp_sink.port):
         pass
+
+
+def test_the_rate_count_matches_whole_addresses_only(db_url: str, tmp_path: Path) -> None:
+    """GIVEN messages to ``a_b@x.example`` (twice, once with a display name), ``aXb@x.example``
+    (``_`` is a LIKE wildcard), ``ca_b@x.example`` and an old one WHEN the recent messages to
+    ``A_B@x.example`` are counted THEN exactly the two within the hour to that address."""
+    from datetime import UTC, datetime
+
+    from maild.archive import RawStore
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    try:
+        sessions = session_factory(engine)
+        store = RawStore(tmp_path / "archive")
+        with sessions.begin() as session:
+            for n, (to, at) in enumerate([(["a_b@x.example", "z@x.example"], now),
+                                          (["Ann <a_b@x.example>"], now),
+                                          (["aXb@x.example"], now), (["ca_b@x.example"], now),
+                                          (["a_b@x.example"], now - timedelta(hours=2))]):
+                outbox.queue(session, store, kind="summary:client", sender="d@x.example",
+                             recipients=to, raw=f"Subject: {n}\r\n\r\nx\r\n".encode(),
+                             message_id=f"<{n}@x.example>", now=at)
+            assert outbox.recent_count(session, "A_B@x.example", now) == 2
+    finally:
+        engine.dispose()
