@@ -36,7 +36,7 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, subject: s
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def lock_chain(session: Session) -> None:
+def _lock_chain(session: Session) -> None:
     """Serialise appends across daemons sharing PostgreSQL; SQLite has one writer anyway."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7301001)"))
@@ -65,7 +65,7 @@ class AuditLog:
         """Append ``(actor, action, subject, detail)`` events, chained in order, in one insert."""
         if not events:
             return
-        lock_chain(self.session)  # re-entrant: PostgreSQL counts it, releases at commit
+        _lock_chain(self.session)  # re-entrant: PostgreSQL counts it, releases at commit
         prev = _tail_hash(self.session)
         at = datetime.now(UTC)
         rows = []

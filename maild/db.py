@@ -142,21 +142,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def begin_write(session: Session) -> None:
-    """Take the write lock now, before the first savepoint of the session's transaction.
+    """Take SQLite's write lock now, before the first savepoint of the session's transaction.
 
-    SQLite: pysqlite opens a transaction only before its first data-changing statement, so a
-    SAVEPOINT issued first would open (and its RELEASE commit) a transaction of its own. An
-    explicit ``BEGIN IMMEDIATE`` makes the savepoints nest inside one transaction, as on
-    PostgreSQL. PostgreSQL: the audit chain's lock (below).
+    pysqlite opens a transaction only before its first data-changing statement, so a SAVEPOINT
+    issued first would open (and its RELEASE commit) a transaction of its own. An explicit
+    ``BEGIN IMMEDIATE`` makes the savepoints nest inside one transaction, as on PostgreSQL,
+    where this does nothing (the transaction is open already).
     """
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # Every write records audit events, which take the chain's lock; taken first, before
-        # any shared row (a case, the ticket counter), it gives all writers one lock order.
-        # Taken at the first audit event instead, two daemons of a fleet deadlocked: one held
-        # a case row and waited for the chain, the other held the chain and waited for it.
-        from maild.audit import lock_chain
-
-        lock_chain(session)
-    elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection \
+            .in_transaction:  # type: ignore[union-attr]
         connection.exec_driver_sql("BEGIN IMMEDIATE")
